@@ -14,6 +14,12 @@ export const configOptions = {
   config: { type: 'string', short: 'c', multiple: true },
 } as const satisfies ParseArgsConfig['options'];
 
+/** Options that widen where secret references may point (also ROSTERD_SECRET_DIRS, ROSTERD_SECRET_ENV_PREFIXES); never from the config itself. */
+export const secretPolicyOptions = {
+  'allow-secret-dir': { type: 'string', multiple: true },
+  'allow-secret-env': { type: 'string', multiple: true },
+} as const satisfies ParseArgsConfig['options'];
+
 /** node:util parseArgs, with its errors turned into usage errors (exit 2) rather than stack traces. */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
   argv: string[],
