@@ -1,0 +1,99 @@
+import type { Knex } from 'knex';
+import type { Snapshot } from './snapshot.js';
+import type { RosterKind, RosterTable } from '../roster/tables.js';
+
+/**
+ * The diff between a snapshot's staged roster and the store, per kind, and its application.
+ * Applying deletes every stored row that is gone or changed and inserts every staged row that is new or
+ * changed, so an unchanged re-sync writes no roster rows at all. Pure SQL over indexed keys: no roster
+ * is ever held in process memory.
+ */
+
+export interface ChangeCounts {
+  created: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  /** Rows of this kind the store held before the run: the base for deletion limits. */
+  before: number;
+}
+
+export type Counts = Partial<Record<RosterKind, ChangeCounts>>;
+
+interface Context {
+  knex: Knex;
+  snapshot: Snapshot;
+  integration: string;
+}
+
+/** Null-safe equality, spelled per dialect (SQLite's IS; the standard IS NOT DISTINCT FROM elsewhere). */
+function same(knex: Knex, left: string, right: string): string {
+  const sqlite = /sqlite/.test(String(knex.client.config.client));
+  return sqlite ? `${left} IS ${right}` : `${left} IS NOT DISTINCT FROM ${right}`;
+}
+
+function keyMatch(t: RosterTable, left: string, right: string): string {
+  return t.key.map((k) => `${left}."${k}" = ${right}."${k}"`).join(' AND ');
+}
+
+function valuesMatch(knex: Knex, t: RosterTable, left: string, right: string): string {
+  return t.values.map((v) => same(knex, `${left}."${v}"`, `${right}."${v}"`)).join(' AND ');
+}
+
+/** The stored rows this table's job owns, as SQL with bindings. */
+function ownedRows(t: RosterTable, integration: string): { sql: string; bindings: unknown[] } {
+  return t.role
+    ? { sql: `r.integration = ? AND r.role = ?`, bindings: [integration, t.role] }
+    : { sql: `r.integration = ?`, bindings: [integration] };
+}
+
+async function count(knex: Knex, sql: string, bindings: unknown[]): Promise<number> {
+  const rows = (await knex.raw(sql, bindings as Knex.RawBinding[])) as unknown;
+  // better-sqlite3 returns the rows; PostgreSQL returns { rows }.
+  const list = Array.isArray(rows) ? rows : (rows as { rows: { n: number }[] }).rows;
+  return Number((list[0] as { n: number | string }).n);
+}
+
+export async function countChanges(ctx: Context, t: RosterTable): Promise<ChangeCounts> {
+  const { knex, snapshot, integration } = ctx;
+  const staged = snapshot.table(t.staged);
+  const owned = ownedRows(t, integration);
+  const stagedRole = t.role ? { sql: 's.role = ?', bindings: [t.role] } : { sql: '1 = 1', bindings: [] };
+  const before = await count(knex, `SELECT COUNT(*) AS n FROM "${t.table}" r WHERE ${owned.sql}`, owned.bindings);
+  const total = await count(knex, `SELECT COUNT(*) AS n FROM "${staged}" s WHERE ${stagedRole.sql}`, stagedRole.bindings);
+  const created = await count(
+    knex,
+    `SELECT COUNT(*) AS n FROM "${staged}" s WHERE ${stagedRole.sql} AND NOT EXISTS (SELECT 1 FROM "${t.table}" r WHERE r.integration = ? AND ${keyMatch(t, 'r', 's')})`,
+    [...stagedRole.bindings, integration],
+  );
+  const deleted = await count(
+    knex,
+    `SELECT COUNT(*) AS n FROM "${t.table}" r WHERE ${owned.sql} AND NOT EXISTS (SELECT 1 FROM "${staged}" s WHERE ${keyMatch(t, 's', 'r')})`,
+    owned.bindings,
+  );
+  const updated = await count(
+    knex,
+    `SELECT COUNT(*) AS n FROM "${t.table}" r JOIN "${staged}" s ON ${keyMatch(t, 's', 'r')} WHERE ${owned.sql} AND NOT (${valuesMatch(knex, t, 's', 'r')})`,
+    owned.bindings,
+  );
+  return { created, updated, deleted, unchanged: total - created - updated, before };
+}
+
+/** Applies one table's changes inside the caller's transaction. */
+export async function applyChanges(trx: Knex.Transaction, snapshot: Snapshot, integration: string, t: RosterTable): Promise<void> {
+  const staged = snapshot.table(t.staged);
+  const owned = ownedRows(t, integration);
+  await trx.raw(
+    `DELETE FROM "${t.table}" WHERE integration = ? ${t.role ? 'AND role = ?' : ''} AND NOT EXISTS (
+       SELECT 1 FROM "${staged}" s WHERE ${keyMatch(t, 's', `"${t.table}"`)} AND ${valuesMatch(trx, t, 's', `"${t.table}"`)})`,
+    owned.bindings as Knex.RawBinding[],
+  );
+  const columns = [...t.key, ...t.values];
+  const list = columns.map((c) => `"${c}"`).join(', ');
+  await trx.raw(
+    `INSERT INTO "${t.table}" (integration, ${list})
+     SELECT ?, ${columns.map((c) => `s."${c}"`).join(', ')} FROM "${staged}" s
+     WHERE ${t.role ? 's.role = ? AND' : ''} NOT EXISTS (SELECT 1 FROM "${t.table}" r WHERE r.integration = ? AND ${keyMatch(t, 'r', 's')})`,
+    (t.role ? [integration, t.role, integration] : [integration, integration]) as Knex.RawBinding[],
+  );
+}
