@@ -17,6 +17,8 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   export: { summary: 'write the export files from what the store holds', load: () => import('./export.js') },
   logs: { summary: 'list runs from the data log, or show one with its issues', load: () => import('./logs.js') },
   sim: { summary: 'serve a simulated OneRoster SIS for tests, demos and trials', load: () => import('./sim.js') },
+  run: { summary: 'run the daemon: schedules, live config reload, health, metrics, admin API', load: () => import('./run.js') },
+  backup: { summary: 'write a consistent copy of the store (safe while the daemon runs)', load: () => import('./backup.js') },
   demo: { summary: 'start the simulated SIS and sync it with the shipped config', load: () => import('./demo.js') },
 };
 
