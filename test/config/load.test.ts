@@ -115,7 +115,7 @@ describe('loadConfig', () => {
         urlPrefix: 'http://127.0.0.1:8750/ims/oneroster/rostering/v1p2',
         clientId: 'rosterd-demo',
         clientSecret: { env: 'ROSTERD_DEMO_SIS_SECRET' },
-        orgId: 'district-001',
+        orgId: 'dst-0001',
       },
     });
     expect(r.config.storage.url).toBe(`sqlite:${join(PACKAGE_ROOT, 'data/rosterd.db')}`);

@@ -13,7 +13,9 @@ type S = Record<string, unknown>;
 /** Every object schema in the tree, with its JSON pointer. */
 function objects(schema: S, at = '#'): [string, S][] {
   const out: [string, S][] = [];
-  if (schema.type === 'object') out.push([at, schema]);
+  // A tagged union (allOf: [{ if, then: { $ref } }, ...]) is closed by each branch's definition, walked below.
+  const taggedUnion = Array.isArray(schema.allOf) && (schema.allOf as S[]).every((b) => b.if && typeof (b.then as S | undefined)?.$ref === 'string');
+  if (schema.type === 'object' && !taggedUnion) out.push([at, schema]);
   for (const [key, child] of Object.entries((schema.properties ?? {}) as Record<string, S>)) out.push(...objects(child, `${at}/properties/${key}`));
   for (const [key, child] of Object.entries((schema.definitions ?? {}) as Record<string, S>)) out.push(...objects(child, `${at}/definitions/${key}`));
   if (schema.items) out.push(...objects(schema.items as S, `${at}/items`));

@@ -12,6 +12,7 @@ import { formatPath, formatProblem, sortProblems, type ConfigProblem, type PathS
 import { checkSchema, type RawProblem } from './schema.js';
 import { resolveSecret, secretPolicyFrom } from './secrets.js';
 import { checkSemantics } from './semantic.js';
+import { notificationSecretRefs } from '../notify/config-checks.js';
 import type { Config, SecretPolicy, SecretRef } from './types.js';
 
 export type { ConfigProblem } from './problems.js';
@@ -81,7 +82,10 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
 export function secretRefs(config: Config): { path: PathSegment[]; ref: SecretRef }[] {
   const out: { path: PathSegment[]; ref: SecretRef }[] = [];
   if (config.server.adminToken) out.push({ path: ['server', 'adminToken'], ref: config.server.adminToken });
-  config.integrations.forEach((integration, i) => out.push({ path: ['integrations', i, 'sis', 'clientSecret'], ref: integration.sis.clientSecret }));
+  config.integrations.forEach((integration, i) => {
+    out.push({ path: ['integrations', i, 'sis', 'clientSecret'], ref: integration.sis.clientSecret });
+    out.push(...notificationSecretRefs(integration.notifications ?? [], ['integrations', i, 'notifications']));
+  });
   return out;
 }
 

@@ -4,6 +4,7 @@
  * never depends on the working directory.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { normalizeNotifications } from '../notify/config-checks.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -35,6 +36,7 @@ export function normalizeConfig(data: unknown, dir: string): void {
   if (isObj(data.server)) absoluteSecretRef(data.server.adminToken, dir);
   if (!Array.isArray(data.integrations)) return;
   for (const entry of data.integrations) {
+    if (isObj(entry)) normalizeNotifications(entry.notifications, dir);
     if (!isObj(entry) || !isObj(entry.sis)) continue;
     const sis = entry.sis;
     absoluteSecretRef(sis.clientSecret, dir);

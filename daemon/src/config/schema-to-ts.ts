@@ -44,7 +44,11 @@ function typeOf(schema: JsonSchema, indent: string, typeName?: string): string {
   }
   if ('const' in schema) return literal(schema.const);
   if (Array.isArray(schema.enum)) return schema.enum.map(literal).join(' | ');
+  // A type list such as ["integer", "null"]: the union of each.
+  if (Array.isArray(schema.type)) return (schema.type as string[]).map((type) => typeOf({ ...schema, type }, indent, typeName)).join(' | ');
   switch (schema.type) {
+    case 'null':
+      return 'null';
     case 'string':
       return 'string';
     case 'integer':
@@ -75,6 +79,17 @@ function objectType(schema: JsonSchema, indent: string, typeName?: string): stri
         const keys = branch.required as string[] | undefined;
         if (!keys || Object.keys(branch).length !== 1) throw new Error('unsupported oneOf: only [{required: [...]}, ...] branches');
         return `{ ${keys.map((k) => `${k}: ${typeOf(properties[k]!, indent)}`).join('; ')} }`;
+      })
+      .join(' | ');
+  }
+  // A tagged union as allOf: [{ if: <type is X>, then: { $ref: T } }, ...] (ajv reports only the chosen branch's
+  // errors, unlike oneOf): the union of the T's.
+  if (Array.isArray(schema.allOf)) {
+    return (schema.allOf as JsonSchema[])
+      .map((branch) => {
+        const then = branch.then as JsonSchema | undefined;
+        if (!branch.if || typeof then?.$ref !== 'string' || Object.keys(branch).length !== 2) throw new Error('unsupported allOf: only [{if, then: {$ref}}, ...] branches');
+        return typeOf(then, indent);
       })
       .join(' | ');
   }

@@ -64,6 +64,8 @@ function collapse(errors: ErrorObject[], data: unknown): RawProblem[] {
   const out: RawProblem[] = [];
   const byPlace = new Map<string, ErrorObject[]>();
   for (const err of errors) {
+    // "must match then" adds nothing: the chosen branch's own errors (reported below) say what is wrong.
+    if (err.keyword === 'if') continue;
     // Unknown and missing keys are about a child place: report each on its own.
     if (err.keyword === 'additionalProperties') {
       const key = (err.params as { additionalProperty: string }).additionalProperty;

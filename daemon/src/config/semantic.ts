@@ -6,6 +6,7 @@
 import { Cron } from 'croner';
 import { compileClassNameFormat } from '../roster/naming.js';
 import { policyViolation } from './secrets.js';
+import { checkNotifications } from '../notify/config-checks.js';
 import type { RawProblem } from './schema.js';
 import type { PathSegment } from './problems.js';
 import type { SecretPolicy, SecretRef } from './types.js';
@@ -43,6 +44,7 @@ export function checkSemantics(data: unknown, policy: SecretPolicy): RawProblem[
       if (!compiled.ok) add([...base, 'hapara', 'classNameFormat'], compiled.message);
     }
     if (isObj(entry.schedule)) checkSchedule(entry.schedule, [...base, 'schedule'], add);
+    checkNotifications(entry.notifications, [...base, 'notifications'], policy, add);
   });
   return problems;
 }

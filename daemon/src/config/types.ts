@@ -54,6 +54,81 @@ export interface IntegrationConfig {
   sis: SisConfig;
   hapara: HaparaConfig;
   schedule: ScheduleConfig;
+  /** Who is told about this integration's sync results, and how: a list of webhook, slack and email targets, each with the events it wants. Empty for none. */
+  notifications: NotificationTarget[];
+  safety: SafetyConfig;
+  quality: QualityConfig;
+}
+
+/** A place told about this integration's sync results. `type` picks the kind: webhook (signed JSON POST), slack (a Slack-compatible incoming webhook) or email (over SMTP). Each target's secrets go only to that target, and are read at delivery time, so a rotated secret needs no reload. Delivery is retried (3 attempts, capped backoff), never delays or fails a sync, and its failures are logged without secrets and counted in rosterd_notifications_total{target,result}. */
+export type NotificationTarget = WebhookTarget | SlackTarget | EmailTarget;
+
+/** A sync outcome a target can ask for: failed (the run failed; nothing applied), held (a run was held for an admin's approval: sent when a held plan appears or changes, not on every scheduled run), succeeded_with_issues (applied, with data-quality findings), succeeded (applied, no findings), recovered (the first success after a failed or held run). */
+export type NotifyEvent = 'failed' | 'held' | 'succeeded_with_issues' | 'succeeded' | 'recovered';
+
+/** POSTs each event as JSON ({ integration, job, runId, status, kind, counts, topIssues, error, runUrl, at }) with the headers Content-Type: application/json, X-Rosterd-Event: <kind>, X-Rosterd-Timestamp: <unix seconds> and X-Rosterd-Signature: sha256=<hex>. To verify, the receiver computes HMAC-SHA256 with the shared key over the bytes "<X-Rosterd-Timestamp>.<raw request body>", compares its hex digest with the header in constant time, and rejects timestamps more than a few minutes old (replays). A 2xx answer is a delivery; anything else is retried. */
+export interface WebhookTarget {
+  /** A short name, unique within the integration: lower-case letters, digits and dashes. It appears in logs and in the rosterd_notifications_total metric. */
+  name: string;
+  /** webhook: a signed JSON POST. */
+  type: 'webhook';
+  /** The events this target receives, of: failed, held, succeeded_with_issues, succeeded, recovered. */
+  events: NotifyEvent[];
+  /** Where the JSON is POSTed. https, or http only on loopback; no user name or password in it. */
+  url: string;
+  /** Secret reference to the HMAC-SHA256 key that signs each request (X-Rosterd-Signature), e.g. { env: ROSTERD_WEBHOOK_KEY }. The receiver holds the same key. */
+  signingSecret: SecretRef;
+  /** How long one delivery attempt may take before it is abandoned (and retried). */
+  timeoutSeconds: number;
+}
+
+/** Posts a readable summary ({ text, blocks }) to a Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat, ...). */
+export interface SlackTarget {
+  /** A short name, unique within the integration: lower-case letters, digits and dashes. It appears in logs and in the rosterd_notifications_total metric. */
+  name: string;
+  /** slack: a Slack-compatible incoming webhook. */
+  type: 'slack';
+  /** The events this target receives, of: failed, held, succeeded_with_issues, succeeded, recovered. */
+  events: NotifyEvent[];
+  /** Secret reference to the incoming-webhook URL (anyone who has it can post to the channel, so it is a credential), e.g. { file: /var/run/secrets/rosterd/slack-url }. The URL must be https (http only on loopback). */
+  webhookUrl: SecretRef;
+  /** How long one delivery attempt may take before it is abandoned (and retried). */
+  timeoutSeconds: number;
+}
+
+/** Sends a plain-text summary by email over SMTP, with a subject such as "[rosterd] springfield classes held: 812 students would be removed". */
+export interface EmailTarget {
+  /** A short name, unique within the integration: lower-case letters, digits and dashes. It appears in logs and in the rosterd_notifications_total metric. */
+  name: string;
+  /** email: a summary over SMTP. */
+  type: 'email';
+  /** The events this target receives, of: failed, held, succeeded_with_issues, succeeded, recovered. */
+  events: NotifyEvent[];
+  smtp: SmtpConfig;
+  /** The sender address, e.g. rosterd@example.org. */
+  from: string;
+  /** The recipient addresses. */
+  to: string[];
+}
+
+/** The SMTP server (mail relay) that sends the email. */
+export interface SmtpConfig {
+  /** The SMTP server's host name or IP address. */
+  host: string;
+  /** The SMTP server's port: usually 587 (submission, with starttls) or 465 (with secure). */
+  port: number;
+  /** Upgrade the connection with STARTTLS before anything else is sent, and fail if the server does not offer it (never fall back to clear text). Ignored with secure: true (the connection is already encrypted). Turning it off without secure is allowed only for a relay on loopback. */
+  starttls: boolean;
+  /** Implicit TLS from the first byte (SMTPS, usually port 465) instead of STARTTLS. */
+  secure: boolean;
+  /** The user name to log in with (AUTH PLAIN or LOGIN). Omit both username and password for a relay that needs no login. */
+  username?: string;
+  /** Secret reference to the SMTP password, e.g. { env: ROSTERD_SMTP_PASSWORD }. Sent only over TLS (or to a loopback relay). */
+  password?: SecretRef;
+  /** A PEM bundle of extra certificate authorities, for a relay behind a private CA. Relative to this file's folder unless absolute. */
+  caFile?: string;
+  /** How long one delivery attempt may take before it is abandoned (and retried). */
+  timeoutSeconds: number;
 }
 
 /** The Student Information System's OneRoster API: the values the SIS vendor gives you (the ones the Hāpara wizard asks for). */
@@ -104,6 +179,52 @@ export interface ScheduleConfig {
   students: string;
   /** What the daemon does at start about a scheduled run it missed while it was down (per the data log): once runs each missed job one time, none waits for the next scheduled time. */
   catchUp: 'once' | 'none';
+}
+
+/** Guards against a SIS feed that comes back short: a run that would delete more than a limit allows is held (nothing applied) until an admin approves or discards it (rosterd approve / rosterd discard). */
+export interface SafetyConfig {
+  /** Deletion limits per kind. A run exceeding either the count or the share of what the store holds for that kind is held. */
+  deletions: {
+    /** Classes a run may delete. */
+    classes: DeletionLimit;
+    /** Teachers a run may delete. */
+    teachers: DeletionLimit;
+    /** Students a run may delete. */
+    students: DeletionLimit;
+    /** Class memberships (teacher or student) a run may delete. Looser by default: memberships churn. */
+    enrollments: DeletionLimit;
+  };
+}
+
+/** A deletion limit: a count, a share of what the store holds, or both. A key left out (or null) is no limit of that sort; giving one key replaces both defaults. */
+export interface DeletionLimit {
+  /** Most records of this kind one run may delete. */
+  maxCount?: number | null;
+  /** Largest share (0 to 1) of the stored records of this kind one run may delete: 0.1 is 10 %. */
+  maxShare?: number | null;
+}
+
+/** Data-quality rules and their severity: warn (reported with the run; the run goes on) or block (the run is held until an admin approves it). What happens to the record itself is fixed per rule. */
+export interface QualityConfig {
+  /** Severity per rule. */
+  rules: {
+    /** A user without an email is never rostered (the platform matches users by email). Severity: warn or block. */
+    user_without_email: 'warn' | 'block';
+    /** Two users share an email: both are rostered. Severity: warn or block. */
+    duplicate_email: 'warn' | 'block';
+    /** A class has no current teacher: it is rostered without one. Severity: warn or block. */
+    class_without_teacher: 'warn' | 'block';
+    /** A class has no current students: it is rostered empty. Severity: warn or block. */
+    class_without_students: 'warn' | 'block';
+    /** Class names collide within a school: each colliding class gets its sourcedId appended. Severity: warn or block. */
+    class_name_collision: 'warn' | 'block';
+    /** An enrollment points at a user or class the SIS did not return: the enrollment is skipped. Severity: warn or block. */
+    enrollment_unknown_reference: 'warn' | 'block';
+    /** A user enrolled in a class in scope belongs to no school in scope: the user is not rostered. Severity: warn or block. */
+    user_not_in_scope: 'warn' | 'block';
+    /** A teacher is also enrolled as a student in the same class: only the teacher membership is kept. Severity: warn or block. */
+    teacher_enrolled_as_student: 'warn' | 'block';
+  };
 }
 
 /** A class-name format: one of the five Hāpara formats, or a {{token}} template (roster/naming.ts). */
