@@ -19,6 +19,8 @@ export interface TestConfigOptions {
   orgId?: string;
   pageSize?: number;
   extraIntegrations?: string;
+  /** More keys of the integration, as YAML indented by four spaces (safety, quality, notifications...). */
+  extra?: string;
 }
 
 /**
@@ -51,6 +53,7 @@ integrations:
       classNameFormat: ${JSON.stringify(options.classNameFormat ?? 'CourseName-Period')}
       studentFolders: ${options.studentFolders ?? true}
       folderNameSuffix: ${JSON.stringify(options.folderNameSuffix ?? '2026')}
+${options.extra ?? ''}
 ${options.extraIntegrations ?? ''}`;
   const file = join(dir, 'oneroster.yaml');
   await writeFile(file, yaml);

@@ -91,7 +91,8 @@ describe('failures change nothing', () => {
     const { cfg } = await syncAndExport('1.2');
     const db = join(cfg.dir, 'rosterd.db');
     const before = rosterRows(db);
-    sim!.setMutation({ removeStudents: 5, renameCourses: 2 });
+    // Within the default deletion limits, so the sync after the kill applies on its own.
+    sim!.setMutation({ removeStudents: 2, renameCourses: 2 });
     sim!.setFaults({ latencyMs: 150 });
     let pid = 0;
     const killed = runCli(['sync', '-c', cfg.file], { onSpawn: (p) => (pid = p) });
@@ -131,14 +132,28 @@ describe('failures change nothing', () => {
     expect(rosterRows(join(cfg.dir, 'rosterd.db')).classes).toEqual([]);
   });
 
-  it('a SIS that suddenly returns no enrollments fails the run and keeps the roster', async () => {
+  it('a SIS that suddenly returns no enrollments holds the run and keeps the roster', async () => {
     const { cfg } = await syncAndExport('1.2');
     const db = join(cfg.dir, 'rosterd.db');
     const before = rosterRows(db);
     sim!.setFaults({ emptyCollections: ['enrollments'] });
     const r = await runCli(['sync', '-c', cfg.file]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/classes: held/);
+    expect(r.stdout).toMatch(/the SIS returned no enrollments, where the store holds \d+/);
+    expect(r.stdout).toMatch(/nothing applied/);
+    expect(rosterRows(db)).toEqual(before);
+  });
+
+  it('a read that fails part-way fails the run and keeps the roster', async () => {
+    const { cfg } = await syncAndExport('1.2');
+    const db = join(cfg.dir, 'rosterd.db');
+    const before = rosterRows(db);
+    sim!.setFaults({ failCollectionsAfter: { enrollments: 20 } });
+    const r = await runCli(['sync', '-c', cfg.file]);
     expect(r.code).toBe(1);
-    expect(r.stdout + r.stderr).toMatch(/ROSTERD_SIS_EMPTY_ROSTER/);
+    expect(r.stdout + r.stderr).toMatch(/ROSTERD_SIS_UNAVAILABLE/);
+    expect(r.stdout + r.stderr).toMatch(/roster unchanged/);
     expect(rosterRows(db)).toEqual(before);
   });
 

@@ -1,4 +1,5 @@
 import { loadConfigForCommand, resolveSecret } from '../config/index.js';
+import { Notifier } from '../notify/index.js';
 import { openStore } from '../store/db.js';
 import { syncIntegration, type JobResult } from '../sync/run.js';
 import type { Job } from '../roster/tables.js';
@@ -8,6 +9,8 @@ import { ExitCode, worstExitCode } from './exit-codes.js';
 import { selectIntegrations } from './integrations.js';
 import { progressReporter, summaryLine } from './progress.js';
 import type { Command } from './main.js';
+
+const NOTIFY_DRAIN_MS = 30_000;
 
 export function parseJob(raw: string | undefined): Job[] {
   switch (raw ?? 'all') {
@@ -78,6 +81,14 @@ const command: Command = {
       const progress = format === 'text' ? progressReporter() : undefined;
       for (const integration of integrations) {
         if (abort.signal.aborted) break;
+        const notifier = new Notifier({
+          targets: integration.notifications,
+          resolveSecret: (ref) => resolveSecret(ref, loaded.policy),
+          logger: {
+            info: () => undefined,
+            warn: (fields, msg) => process.stderr.write(`rosterd sync: ${msg} ${JSON.stringify(fields)}\n`),
+          },
+        });
         results.push(
           ...(await syncIntegration({
             store,
@@ -87,9 +98,12 @@ const command: Command = {
             getSecret: () => resolveSecret(integration.sis.clientSecret, loaded.policy),
             signal: abort.signal,
             progress,
+            notify: (event) => notifier.notify(event),
             waitForLock: values.wait === true,
           })),
         );
+        // Deliveries retry with backoff; the command waits a bounded time for them before it exits.
+        await notifier.drain(NOTIFY_DRAIN_MS);
       }
     } finally {
       abort.dispose();

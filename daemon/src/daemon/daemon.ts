@@ -17,6 +17,7 @@ import { JOBS, missedJobs, Scheduler } from '../schedule/scheduler.js';
 import { openStore, type Store } from '../store/db.js';
 import { parseStoreUrl } from '../store/url.js';
 import type { Job } from '../store/runs.js';
+import { approveHeldRun, discardHeldRun } from '../sync/held.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
 import { ConfigHolder } from './config-holder.js';
 import { LATEST } from './publish-exports.js';
@@ -124,6 +125,16 @@ export class Daemon {
         trigger: (name, jobs) => this.runner.trigger(name, jobs, 'api'),
         listRuns: (filter) => this.store.runs.list(filter),
         getRun: (id) => this.store.runs.get(id),
+        decideRun: async (id, decision, by) => {
+          if (decision === 'discard') {
+            await discardHeldRun(this.store, id, { by });
+            return {};
+          }
+          const applied = await approveHeldRun(this.store, id, { by, trigger: 'api' });
+          const run = await this.store.runs.get(applied.runId);
+          if (run) this.metrics.setHeld(run.integration, run.job, false);
+          return { appliedRunId: applied.runId };
+        },
         latestExportsDir: (name) => (this.config.integrations.some((i) => i.name === name) ? join(this.config.exports.dir, name, LATEST) : null),
       },
     });

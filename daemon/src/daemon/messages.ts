@@ -20,6 +20,7 @@ export type WorkerMessage =
   | { type: 'objects'; counts: Record<string, number> }
   | { type: 'exports'; runId: number; dir?: string; error?: { code: string; message: string } }
   | { type: 'retention'; deleted: number }
+  | { type: 'notification'; target: string; targetType: string; ok: boolean; attempts: number }
   | { type: 'crashed'; error: { code: string; message: string } }
   | { type: 'done' };
 

@@ -57,8 +57,8 @@ export interface RunnerOptions {
   onSettled?: (ticket: SyncTicket) => void;
 }
 
-type MetricsSink = Pick<DaemonMetrics, 'request' | 'setRunning' | 'runFinished' | 'setRosterObjects'>;
-const NO_METRICS: MetricsSink = { request() {}, setRunning() {}, runFinished() {}, setRosterObjects() {} };
+type MetricsSink = Pick<DaemonMetrics, 'request' | 'setRunning' | 'runFinished' | 'setRosterObjects' | 'notification'>;
+const NO_METRICS: MetricsSink = { request() {}, setRunning() {}, runFinished() {}, setRosterObjects() {}, notification() {} };
 
 export class SyncRunner {
   private readonly active = new Map<string, Active>();
@@ -208,6 +208,11 @@ export class SyncRunner {
         break;
       case 'retention':
         logger.info({ deleted: m.deleted }, 'old runs deleted from the data log (retention)');
+        break;
+      case 'notification':
+        metrics.notification(integration, m.target, m.ok);
+        if (m.ok) logger.info({ integration, target: m.target, type: m.targetType, attempts: m.attempts }, 'notification sent');
+        else logger.warn({ integration, target: m.target, type: m.targetType, attempts: m.attempts }, 'notification not delivered');
         break;
       case 'crashed':
         logger.error({ integration, jobs: ticket.jobs, code: m.error.code, err: m.error.message }, 'sync could not run');

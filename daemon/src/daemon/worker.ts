@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { resolveSecret } from '../config/secrets.js';
+import { Notifier } from '../notify/index.js';
 import { isRosterdError } from '../errors.js';
 import { openStore, type Store } from '../store/db.js';
 import { syncIntegration } from '../sync/run.js';
@@ -14,6 +15,8 @@ import { publishRunExports } from './publish-exports.js';
 import { countRosterObjects } from './roster-objects.js';
 
 const DAY_MS = 86_400_000;
+/** How long a finished sync waits for its notifications before the worker ends (they retry with backoff). */
+const NOTIFY_DRAIN_MS = 30_000;
 
 function post(message: WorkerMessage): void {
   parentPort?.postMessage(message);
@@ -34,6 +37,12 @@ async function main(input: WorkerInput): Promise<void> {
     store = await openStore(input.storeUrl);
     const { integration } = input;
     const startedAt = new Map<string, number>();
+    // Notifications go out from here and are drained before the worker ends; a slow target never holds a run.
+    const notifier = new Notifier({
+      targets: integration.notifications,
+      resolveSecret: (ref) => resolveSecret(ref, input.policy),
+      onDelivery: (d) => post({ type: 'notification', target: d.target, targetType: d.type, ok: d.ok, attempts: d.attempts }),
+    });
     const results = await syncIntegration({
       store,
       integration,
@@ -42,6 +51,7 @@ async function main(input: WorkerInput): Promise<void> {
       // Read on every token request: a rotated Kubernetes Secret file is used without any reload.
       getSecret: () => resolveSecret(integration.sis.clientSecret, input.policy),
       signal: controller.signal,
+      notify: (event) => notifier.notify(event),
       observer: { request: (e) => post({ type: 'request', integration: e.integration, code: String(e.code), seconds: e.seconds, kind: e.kind }) },
       progress: (event) => {
         if (event.phase === 'job' && event.step === 'started') {
@@ -70,6 +80,7 @@ async function main(input: WorkerInput): Promise<void> {
         post({ type: 'exports', runId: last.runId, error });
       }
     }
+    await notifier.drain(NOTIFY_DRAIN_MS);
     // Retention runs here, off the main thread: deleting many old runs must not stall health checks.
     const deleted = await store.runs.prune(new Date(Date.now() - input.retentionDays * DAY_MS));
     if (deleted > 0) post({ type: 'retention', deleted });

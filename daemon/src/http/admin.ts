@@ -21,7 +21,12 @@ export interface AdminDeps {
   getRun(id: number): Promise<(RunRecord & { issues: RunIssue[] }) | null>;
   /** exports.dir/<integration>/latest, or null for an unknown integration. */
   latestExportsDir(name: string): string | null;
+  /** An admin's decision on a held run; throws a RosterdError (not found, not pending, stale plan, job running). */
+  decideRun(id: number, decision: 'approve' | 'discard', by: string): Promise<{ appliedRunId?: number }>;
 }
+
+/** How a refused decision maps to HTTP. */
+const DECISION_STATUS: Record<string, number> = { ROSTERD_RUN_NOT_FOUND: 404, ROSTERD_RUN_NOT_PENDING: 409, ROSTERD_PLAN_STALE: 409, ROSTERD_JOB_RUNNING: 409 };
 
 const JOBS: Record<string, Job[]> = { classes: ['classes'], students: ['students'], all: ['classes', 'students'] };
 /** How long POST .../syncs waits for a starting run to get its id before answering 202 without it. */
@@ -71,7 +76,30 @@ export async function handleAdmin(deps: AdminDeps, req: IncomingMessage, res: Se
     if (!run) return sendError(res, 404, 'ROSTERD_RUN_NOT_FOUND', `there is no run ${id} in the data log (it may be older than storage.retentionDays)`);
     return sendJson(res, 200, { run });
   }
-  return sendError(res, 404, 'ROSTERD_NOT_FOUND', `no admin endpoint ${method} ${url.pathname}; see GET /api/v1/integrations, POST /api/v1/integrations/{name}/syncs, GET /api/v1/runs, GET /api/v1/runs/{id}, GET /api/v1/integrations/{name}/exports/latest`);
+  if (parts.length === 3 && parts[0] === 'runs' && (parts[2] === 'approve' || parts[2] === 'discard')) {
+    if (method !== 'POST') return sendError(res, 405, 'ROSTERD_METHOD_NOT_ALLOWED', `use POST to ${parts[2]} a held run`, {}, { allow: 'POST' });
+    return decide(deps, req, res, parts[1]!, parts[2]);
+  }
+  return sendError(res, 404, 'ROSTERD_NOT_FOUND', `no admin endpoint ${method} ${url.pathname}; see GET /api/v1/integrations, POST /api/v1/integrations/{name}/syncs, GET /api/v1/runs, GET /api/v1/runs/{id}, POST /api/v1/runs/{id}/approve, POST /api/v1/runs/{id}/discard, GET /api/v1/integrations/{name}/exports/latest`);
+}
+
+/** POST /api/v1/runs/{id}/approve|discard with an optional body {"by": "name"}: who decided goes into the data log. */
+async function decide(deps: AdminDeps, req: IncomingMessage, res: ServerResponse, rawId: string, decision: 'approve' | 'discard'): Promise<void> {
+  const id = Number(rawId);
+  if (!Number.isInteger(id) || id < 1) return sendError(res, 400, 'ROSTERD_BAD_REQUEST', `a run id is a whole number, not "${rawId}"`);
+  const body = await readJsonBody(req);
+  if (!body.ok) return sendError(res, 400, 'ROSTERD_BAD_REQUEST', body.message);
+  const by = (body.value as { by?: unknown } | null)?.by;
+  if (by !== undefined && (typeof by !== 'string' || by.length === 0 || by.length > 200)) return sendError(res, 400, 'ROSTERD_BAD_REQUEST', '"by" must be a name of 1 to 200 characters');
+  try {
+    const outcome = await deps.decideRun(id, decision, typeof by === 'string' ? `${by} (api)` : 'admin API');
+    return sendJson(res, 200, { run: id, decision: decision === 'approve' ? 'approved' : 'discarded', ...outcome });
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'ROSTERD_INTERNAL';
+    const status = DECISION_STATUS[code];
+    if (status === undefined) throw err;
+    return sendError(res, status, code, (err as Error).message);
+  }
 }
 
 async function startSync(deps: AdminDeps, req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {

@@ -63,6 +63,9 @@ export class DaemonMetrics {
   private readonly changes = this.track(new Counter({ name: 'rosterd_sync_changes_total', help: 'Roster changes applied by sync runs.', labelNames: ['integration', 'kind', 'change'], registers: [this.registry] }));
   private readonly issues = this.track(new Gauge({ name: 'rosterd_sync_issues', help: 'Data quality findings of the last run of the job, by rule.', labelNames: ['integration', 'job', 'rule'], registers: [this.registry] }));
   private readonly requests = this.track(new Counter({ name: 'rosterd_oneroster_requests_total', help: 'HTTP requests to the SIS (token requests included) by HTTP status, or timeout, reset, tls, dns.', labelNames: ['integration', 'code'], registers: [this.registry] }));
+  private readonly notifications = this.track(
+    new Counter({ name: 'rosterd_notifications_total', help: 'Sync notification deliveries by integration, target and result (sent or failed, after retries).', labelNames: ['integration', 'target', 'result'], registers: [this.registry] }),
+  );
   private readonly requestDuration = this.track(
     new Histogram({
       name: 'rosterd_oneroster_request_duration_seconds',
@@ -125,6 +128,10 @@ export class DaemonMetrics {
 
   setHeld(integration: string, job: string, held: boolean): void {
     this.held.set(this.labels(this.held, { integration, job }), held ? 1 : 0);
+  }
+
+  notification(integration: string, target: string, ok: boolean): void {
+    this.notifications.inc(this.labels(this.notifications, { integration, target, result: ok ? 'sent' : 'failed' }));
   }
 
   setRosterObjects(integration: string, counts: Record<string, number>): void {

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Snapshot } from '../sync/snapshot.js';
 import type { Job } from './tables.js';
-import type { NameCollision } from './build.js';
+import type { ClassSource, NameCollision } from './build.js';
 
 /**
  * Data-quality rules: each has a stable name, and what happens to the record is fixed by the roster rules
@@ -41,7 +41,7 @@ export interface QualityInput {
   job: Job;
   collisions: NameCollision[];
   /** The store's classes of this integration: the students job places students only into these. */
-  storeClasses: { table: string; integration: string };
+  storeClasses: ClassSource;
 }
 
 export async function checkQuality({ snapshot, job, collisions, storeClasses }: QualityInput): Promise<QualityReport> {
@@ -114,7 +114,7 @@ export async function checkQuality({ snapshot, job, collisions, storeClasses }: 
         'class_without_students',
         knex(storeClasses.table)
           .select('sourced_id', 'name')
-          .where('integration', storeClasses.integration)
+          .where((q) => (storeClasses.integration === null ? q : q.where('integration', storeClasses.integration)))
           .whereNotIn('sourced_id', knex(t('r_memberships')).select('class_id').where('role', 'student'))
           .orderBy('sourced_id'),
         (c) => ({ recordKind: 'class', recordId: c.sourced_id, message: `class "${c.name}" (${c.sourced_id}) has no current students` }),
@@ -123,11 +123,12 @@ export async function checkQuality({ snapshot, job, collisions, storeClasses }: 
     if (classesInScope) {
       await run<{ user_id: string; class_id: string }>(
         'teacher_enrolled_as_student',
-        knex({ e: t('enrollments') })
+        knex({ e2: t('enrollments') })
           .distinct('e.user_id', 'e.class_id')
-          .join({ e2: t('enrollments') }, (j) => j.on('e2.user_id', 'e.user_id').andOn('e2.class_id', 'e.class_id'))
+          .join({ c: t('classes') }, 'c.sourced_id', 'e2.class_id')
+          .join({ s: t('scope_schools') }, 's.sourced_id', 'c.school_id')
+          .join({ e: t('enrollments') }, (j) => j.on('e.user_id', 'e2.user_id').andOn('e.class_id', 'e2.class_id'))
           .where({ 'e.role': 'student', 'e.status': 'active', 'e2.role': 'teacher', 'e2.status': 'active' })
-          .whereIn('e.class_id', classesInScope.clone())
           .orderBy('e.user_id'),
         (r) => ({ recordKind: 'user', recordId: r.user_id, message: `teacher ${r.user_id} is also enrolled as a student in class ${r.class_id}; the student enrollment was skipped` }),
       );
@@ -159,9 +160,15 @@ export async function checkQuality({ snapshot, job, collisions, storeClasses }: 
       knex({ u: t('users') })
         .distinct('u.sourced_id')
         .join({ e: t('enrollments') }, 'e.user_id', 'u.sourced_id')
+        .join({ c: t('classes') }, 'c.sourced_id', 'e.class_id')
+        .join({ s: t('scope_schools') }, 's.sourced_id', 'c.school_id')
         .where({ 'u.status': 'active', 'u.role': role, 'e.status': 'active' })
-        .whereIn('e.class_id', classesInScope.clone())
-        .whereNotIn('u.sourced_id', inScope.clone())
+        .whereNotExists(
+          knex({ uo: t('user_orgs') })
+            .select(knex.raw('1'))
+            .join({ s2: t('scope_schools') }, 's2.sourced_id', 'uo.org_id')
+            .whereRaw('uo.user_id = u.sourced_id'),
+        )
         .orderBy('u.sourced_id'),
       (u) => ({ recordKind: 'user', recordId: u.sourced_id, message: `${role} ${u.sourced_id} is enrolled in a class in scope but belongs to no school in scope; not rostered` }),
     );

@@ -137,6 +137,9 @@ export interface AwkwardIds {
   missingUserId: string;
   teacherAsStudentEnrollment: string;
   coTeacherEnrollment: string;
+  /** A user of the other district enrolled in a class of this one. */
+  outOfScopeUser: string;
+  outOfScopeEnrollment: string;
   otherDistrictId: string;
   otherDistrictSchool: string;
   otherDistrictUsers: string[];
@@ -293,6 +296,8 @@ export class District {
     const coTeacherEnrollment = extra({ userId: uid(teacher(1)), classIndex: s0.cStart, role: 'teacher', primary: false, ...current });
     const teacherAsStudentEnrollment = extra({ userId: uid(teacher(3)), classIndex: s0.cStart + 3, role: 'student', primary: false, ...current });
     const missingUserEnrollment = extra({ userId: MISSING_USER_ID, classIndex: s0.cStart, role: 'student', primary: false, ...current });
+    // A student of the other district enrolled in one of this district's classes: in no school in scope.
+    const outOfScopeEnrollment = extra({ userId: uid(foreign.sStart), classIndex: s0.cStart, role: 'student', primary: false, ...current });
     for (const local of [10, 11, 12]) extra({ userId: uid(student(local)), classIndex: special(SPECIAL.noTeacher), role: 'student', primary: false, ...current });
     for (const local of [10, 11]) extra({ userId: uid(student(local)), classIndex: special(SPECIAL.toBeDeleted), role: 'student', primary: false, ...current });
     for (const local of [12, 13, 14]) extra({ userId: uid(student(local)), classIndex: special(SPECIAL.pastTerm), role: 'student', primary: false, beginDate: this.pastTerm.start, endDate: this.pastTerm.end });
@@ -328,6 +333,8 @@ export class District {
       missingUserId: MISSING_USER_ID,
       teacherAsStudentEnrollment,
       coTeacherEnrollment,
+      outOfScopeUser: uid(foreign.sStart),
+      outOfScopeEnrollment,
       otherDistrictId: OTHER_DISTRICT_ID,
       otherDistrictSchool: foreign.sourcedId,
       otherDistrictUsers: foreignUsers,

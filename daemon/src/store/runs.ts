@@ -41,7 +41,13 @@ export interface RunRecord {
   errorCode: string | null;
   errorMessage: string | null;
   issueCount: number;
+  /** A held run's decision: approved, discarded, or superseded by a newer held plan. */
+  decision: HeldDecision | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
 }
+
+export type HeldDecision = 'approved' | 'discarded' | 'superseded';
 
 export interface StartRunInput {
   integration: string;
@@ -85,6 +91,9 @@ interface RunRow {
   error_code: string | null;
   error_message: string | null;
   issue_count: number;
+  decision?: string | null;
+  decided_by?: string | null;
+  decided_at?: string | null;
 }
 
 interface IssueRow {
@@ -189,6 +198,9 @@ export class RunLog {
         errorCode: null,
         errorMessage: null,
         issueCount: 0,
+        decision: null,
+        decidedBy: null,
+        decidedAt: null,
       };
       return { run, token: identity.token };
     });
@@ -312,6 +324,23 @@ export class RunLog {
     return row ? toRecord(row) : null;
   }
 
+  /** Records the decision on a held run, once: false when it was already decided (or is not held). */
+  async decide(runId: number, decision: HeldDecision, by: string, trx: Knex = this.knex): Promise<boolean> {
+    const changed: number = await trx(RUNS)
+      .where({ id: runId, status: 'held' })
+      .whereNull('decision')
+      .update({ decision, decided_by: by, decided_at: new Date().toISOString() });
+    return changed === 1;
+  }
+
+  /** Held runs still waiting for a decision, newest first (at most one per job once superseding has run). */
+  async pendingHeld(integration?: string, job?: Job): Promise<RunRecord[]> {
+    const query = this.knex<RunRow>(RUNS).where({ status: 'held' }).whereNull('decision').orderBy('id', 'desc');
+    if (integration) query.andWhere({ integration });
+    if (job) query.andWhere({ job });
+    return ((await query) as RunRow[]).map(toRecord);
+  }
+
   /** Keeps a held run's plan (issue 5): stored apart from the run so listing runs stays light. */
   async savePlan(runId: number, plan: unknown): Promise<void> {
     await this.knex.transaction(async (trx) => {
@@ -360,6 +389,9 @@ function toRecord(row: RunRow): RunRecord {
     errorCode: row.error_code ?? null,
     errorMessage: row.error_message ?? null,
     issueCount: Number(row.issue_count),
+    decision: (row.decision as HeldDecision | null | undefined) ?? null,
+    decidedBy: row.decided_by ?? null,
+    decidedAt: row.decided_at ?? null,
   };
 }
 

@@ -1,21 +1,25 @@
 import type { IntegrationConfig } from '../config/types.js';
 import { RosterdError, isRosterdError } from '../errors.js';
+import type { NotifyEventKind, SyncEvent } from '../notify/index.js';
 import { OneRosterClient, type ReadSummary, type RequestObserver } from '../oneroster/client.js';
-import type { CollectionName, CollectionRecords } from '../oneroster/model.js';
-import { buildRoster } from '../roster/build.js';
-import { checkQuality, type QualityReport } from '../roster/quality.js';
+import type { CollectionName } from '../oneroster/model.js';
+import type { ClassSource } from '../roster/build.js';
+import type { RuleName } from '../roster/quality.js';
 import { resolveScope } from '../roster/scope.js';
 import { JOB_TABLES, type Job } from '../roster/tables.js';
 import type { Store } from '../store/db.js';
-import type { RunCounts, RunStatus, Trigger } from '../store/runs.js';
-import { applyChanges, countChanges, type Counts } from './diff.js';
+import type { RunCounts, RunRecord, RunStatus, Trigger } from '../store/runs.js';
+import { applyChanges, type Counts } from './diff.js';
+import { holdRun } from './held.js';
+import { planDetails, planJob, type JobPlan } from './prepare.js';
+import type { HoldReason } from './safety.js';
 import { Snapshot } from './snapshot.js';
-import { todayIn } from './today.js';
 
 /**
  * One sync of one integration: read the SIS once into a snapshot, then run each requested job (classes
- * before students) start to end: build the roster, check it, count the changes, apply them in one
- * transaction, record the run. A failure anywhere leaves the stored roster exactly as it was.
+ * before students) start to end: plan (build the roster, check it, count the changes, check the limits),
+ * then apply in one transaction, or hold the run for an admin. A failure anywhere leaves the stored roster
+ * exactly as it was.
  */
 
 export type ProgressEvent =
@@ -29,7 +33,9 @@ export interface JobResult {
   runId: number | null;
   status: Exclude<RunStatus, 'running'>;
   counts: Counts;
-  quality: QualityReport['counts'];
+  quality: Partial<Record<RuleName, number>>;
+  /** Why a held run was held. */
+  holdReasons?: HoldReason[];
   error?: { code: string; message: string };
 }
 
@@ -42,6 +48,8 @@ export interface SyncRequest {
   observer?: RequestObserver;
   signal?: AbortSignal;
   progress?: (event: ProgressEvent) => void;
+  /** Receives each finished job's notification events (a Notifier sends those its targets asked for). */
+  notify?: (event: SyncEvent) => void;
   now?: Date;
   /** Wait for a run of the same job elsewhere to finish instead of refusing. */
   waitForLock?: boolean;
@@ -53,9 +61,55 @@ const READS: Record<Job, CollectionName[]> = {
   students: ['orgs', 'classes', 'users', 'enrollments'],
 };
 
+/** Named changes a held run keeps with its plan, per kind and change type. */
+const HELD_PLAN_SAMPLES = 50;
+
+const APPLIED: RunStatus[] = ['succeeded', 'succeeded_with_issues'];
+
 export async function syncIntegration(request: SyncRequest): Promise<JobResult[]> {
-  const jobs = (['classes', 'students'] as const).filter((j) => request.jobs.includes(j));
+  const jobs = orderJobs(request.jobs);
   const results: JobResult[] = [];
+  await withSnapshot(request, async (snapshot, client) => {
+    for (const job of jobs) {
+      const result = await runJob(request, job, snapshot, client);
+      results.push(result);
+      // Students go into the classes the platform has: after a classes run that did not apply, stop.
+      if (job === 'classes' && !APPLIED.includes(result.status)) break;
+    }
+  });
+  return results;
+}
+
+/**
+ * `rosterd plan`: the same reads and the same plan as a sync, without a run, a lock or any roster change.
+ * Planning both jobs plans the students against the classes as the classes job would leave them.
+ */
+export async function planIntegration(request: Omit<SyncRequest, 'trigger' | 'waitForLock' | 'notify'>, sampleLimit: number): Promise<JobPlan[]> {
+  const jobs = orderJobs(request.jobs);
+  const plans: JobPlan[] = [];
+  await withSnapshot(request, async (snapshot, client) => {
+    if (jobs[0] === 'students' && jobs.length === 1) await requireClassesSynced(request.store, request.integration.name);
+    for (const job of jobs) await readFor(request, job, snapshot, client);
+    for (const job of jobs) {
+      const classSource: ClassSource = jobs.includes('classes') ? { table: snapshot.table('r_classes'), integration: null } : storeClasses(request.integration);
+      plans.push(await planJob({ knex: request.store.knex, snapshot, integration: request.integration, job, classSource, now: request.now, details: sampleLimit }));
+    }
+  });
+  return plans;
+}
+
+function orderJobs(jobs: Job[]): Job[] {
+  return (['classes', 'students'] as const).filter((j) => jobs.includes(j));
+}
+
+function storeClasses(integration: IntegrationConfig): ClassSource {
+  return { table: 'roster_classes', integration: integration.name };
+}
+
+async function withSnapshot(
+  request: Pick<SyncRequest, 'store' | 'integration' | 'getSecret' | 'observer' | 'signal'>,
+  work: (snapshot: Snapshot, client: OneRosterClient) => Promise<void>,
+): Promise<void> {
   const snapshot = await Snapshot.create(request.store.knex);
   const client = new OneRosterClient({
     integration: request.integration.name,
@@ -65,54 +119,70 @@ export async function syncIntegration(request: SyncRequest): Promise<JobResult[]
     signal: request.signal,
   });
   try {
-    for (const job of jobs) {
-      const result = await runJob(request, job, snapshot, client);
-      results.push(result);
-      // Students go into the classes the platform has: after a failed classes run there is nothing safe to do.
-      if (job === 'classes' && result.status !== 'succeeded' && result.status !== 'succeeded_with_issues') break;
-    }
+    await work(snapshot, client);
   } finally {
     await client.close().catch(() => undefined);
     await snapshot.drop().catch(() => undefined);
   }
-  return results;
+}
+
+async function readFor(request: Pick<SyncRequest, 'integration' | 'progress'>, job: Job, snapshot: Snapshot, client: OneRosterClient): Promise<void> {
+  for (const collection of READS[job]) {
+    if (snapshot.has(collection)) continue;
+    await readCollection(request, snapshot, client, collection);
+    // Check the scope as soon as the orgs are in: a wrong orgId fails before millions of records are read.
+    if (collection === 'orgs') await checkScope(snapshot, request.integration);
+  }
 }
 
 async function runJob(request: SyncRequest, job: Job, snapshot: Snapshot, client: OneRosterClient): Promise<JobResult> {
   const { store, integration } = request;
   const name = integration.name;
+  const previous = await store.runs.lastRun(name, job);
   const run = await store.runs.start({ integration: name, job, trigger: request.trigger, wait: request.waitForLock });
   request.progress?.({ phase: 'job', integration: name, job, runId: run.id, step: 'started' });
   const result: JobResult = { integration: name, job, runId: run.id, status: 'failed', counts: {}, quality: {} };
+  let heldPlanChanged = false;
   try {
     if (job === 'students') await requireClassesSynced(store, name);
-    for (const collection of READS[job]) {
-      if (!snapshot.has(collection)) await readCollection(request, snapshot, client, collection);
-      // Check the scope as soon as the orgs are in: a wrong orgId fails before millions of records are read.
-      if (collection === 'orgs') await checkScope(snapshot, integration);
-    }
+    await readFor(request, job, snapshot, client);
     request.progress?.({ phase: 'job', integration: name, job, runId: run.id, step: 'building' });
-    const storeClasses = { table: 'roster_classes', integration: name };
-    const asOf = todayIn(integration.schedule.timezone, request.now);
-    const { collisions } = await buildRoster({ snapshot, job, integration: name, hapara: integration.hapara, asOf, storeClasses });
-    const quality = await checkQuality({ snapshot, job, collisions, storeClasses });
-    result.quality = quality.counts;
-    for (const table of JOB_TABLES[job]) result.counts[table.kind] = addCounts(result.counts[table.kind], await countChanges({ knex: store.knex, snapshot, integration: name }, table));
-    refuseEmptyRoster(result.counts, integration);
-
+    const plan = await planJob({ knex: store.knex, snapshot, integration, job, classSource: storeClasses(integration), now: request.now });
+    result.counts = plan.counts;
+    result.quality = plan.quality.counts;
     request.signal?.throwIfAborted();
-    request.progress?.({ phase: 'job', integration: name, job, runId: run.id, step: 'applying' });
-    await store.knex.transaction(async (trx) => {
-      // A run that went silent and was taken over must not write over the run that replaced it.
-      await store.runs.assertHolding(trx, run.id);
-      for (const table of JOB_TABLES[job]) await applyChanges(trx, snapshot, name, table);
-    });
     await store.runs.addIssues(
       run.id,
-      quality.findings.map((f) => ({ rule: f.rule, severity: 'warn', recordKind: f.recordKind, recordId: f.recordId, message: f.message })),
+      plan.quality.findings.map((f) => ({
+        rule: f.rule,
+        severity: integration.quality.rules[f.rule] ?? 'warn',
+        recordKind: f.recordKind,
+        recordId: f.recordId,
+        message: f.message,
+      })),
     );
-    result.status = quality.findings.length > 0 ? 'succeeded_with_issues' : 'succeeded';
-    await store.runs.finish(run.id, { status: result.status, counts: toRunCounts(result.counts) });
+
+    if (plan.reasons.length > 0) {
+      // Held: nothing applied; the plan (with its staged roster) waits for an admin's decision.
+      plan.kinds = await planDetails({ knex: store.knex, snapshot, integration, job }, plan, HELD_PLAN_SAMPLES);
+      heldPlanChanged = (await holdRun(store, run.id, snapshot, plan)).changed;
+      result.status = 'held';
+      result.holdReasons = plan.reasons;
+      result.error = {
+        code: 'ROSTERD_RUN_HELD',
+        message: `held, nothing applied: ${plan.reasons.map((r) => r.message).join('; ')}. Review with \`rosterd logs ${run.id}\`, then \`rosterd approve ${run.id}\` or \`rosterd discard ${run.id}\`.`,
+      };
+      await store.runs.finish(run.id, { status: 'held', counts: toRunCounts(result.counts), errorCode: result.error.code, errorMessage: result.error.message });
+    } else {
+      request.progress?.({ phase: 'job', integration: name, job, runId: run.id, step: 'applying' });
+      await store.knex.transaction(async (trx) => {
+        // A run that went silent and was taken over must not write over the run that replaced it.
+        await store.runs.assertHolding(trx, run.id);
+        for (const table of JOB_TABLES[job]) await applyChanges(trx, snapshot, name, table);
+      });
+      result.status = plan.quality.findings.length > 0 ? 'succeeded_with_issues' : 'succeeded';
+      await store.runs.finish(run.id, { status: result.status, counts: toRunCounts(result.counts) });
+    }
   } catch (err) {
     const interrupted = request.signal?.aborted === true;
     result.status = interrupted ? 'interrupted' : 'failed';
@@ -125,11 +195,43 @@ async function runJob(request: SyncRequest, job: Job, snapshot: Snapshot, client
     }
     if (!isRosterdError(err) && !interrupted) throw err;
   }
+  if (request.notify) for (const event of notificationEvents(result, previous, heldPlanChanged)) request.notify(event);
   request.progress?.({ phase: 'done', integration: name, result });
   return result;
 }
 
-async function readCollection(request: SyncRequest, snapshot: Snapshot, client: OneRosterClient, collection: CollectionName): Promise<void> {
+/**
+ * The events a finished job raises: its outcome, plus `recovered` when it applied after a failed or held run.
+ * A held plan that repeats the one already waiting raises nothing (no alarm on every scheduled run).
+ */
+export function notificationEvents(result: JobResult, previous: RunRecord | null, heldPlanChanged: boolean): SyncEvent[] {
+  const kinds: NotifyEventKind[] = [];
+  switch (result.status) {
+    case 'failed':
+      kinds.push('failed');
+      break;
+    case 'held':
+      if (heldPlanChanged) kinds.push('held');
+      break;
+    case 'succeeded':
+    case 'succeeded_with_issues':
+      kinds.push(result.status);
+      if (previous && (previous.status === 'failed' || previous.status === 'held')) kinds.push('recovered');
+      break;
+    case 'interrupted':
+      break;
+  }
+  const counts: SyncEvent['counts'] = {};
+  for (const [kind, c] of Object.entries(result.counts)) if (c) counts[kind] = { created: c.created, updated: c.updated, deleted: c.deleted };
+  const topIssues = Object.entries(result.quality)
+    .map(([rule, count]) => ({ rule, count: count ?? 0 }))
+    .sort((a, b) => b.count - a.count)
+    .slice(0, 5);
+  const at = new Date().toISOString();
+  return kinds.map((kind) => ({ kind, integration: result.integration, job: result.job, runId: result.runId, status: result.status, counts, topIssues, error: result.error, at }));
+}
+
+async function readCollection(request: Pick<SyncRequest, 'integration' | 'progress'>, snapshot: Snapshot, client: OneRosterClient, collection: CollectionName): Promise<void> {
   const box: { summary?: ReadSummary } = {};
   const pages = capture(client.read(collection), box);
   const counts = await snapshot.stage(collection, pages, (c) =>
@@ -170,30 +272,13 @@ async function checkScope(snapshot: Snapshot, integration: IntegrationConfig): P
 }
 
 async function requireClassesSynced(store: Store, integration: string): Promise<void> {
-  const last = await store.runs.lastRun(integration, 'classes', ['succeeded', 'succeeded_with_issues']);
+  const last = await store.runs.lastRun(integration, 'classes', APPLIED);
   if (!last) {
     throw new RosterdError('ROSTERD_CLASSES_NOT_SYNCED', `the students job of ${integration} needs its classes synced first, and no classes run has succeeded yet`, {
       dataEffect: 'run failed, roster unchanged',
       hint: `run \`rosterd sync --integration ${integration} --job classes\` (or --job all) first.`,
     });
   }
-}
-
-/** A SIS that had a roster and now returns none for a kind is far likelier broken than emptied: refuse. */
-function refuseEmptyRoster(counts: Counts, integration: IntegrationConfig): void {
-  for (const [kind, c] of Object.entries(counts)) {
-    if (c && c.before > 0 && c.created + c.updated + c.unchanged === 0) {
-      throw new RosterdError('ROSTERD_SIS_EMPTY_ROSTER', `${integration.sis.urlPrefix} returned no ${kind} for ${integration.sis.orgId}, where the store holds ${c.before}`, {
-        dataEffect: 'run failed, roster unchanged',
-        hint: 'check the SIS (license, sharing rules, term rollover) and sis.orgId; the stored roster is kept until the SIS returns data again.',
-      });
-    }
-  }
-}
-
-function addCounts(a: Counts[keyof Counts], b: NonNullable<Counts[keyof Counts]>): NonNullable<Counts[keyof Counts]> {
-  if (!a) return b;
-  return { created: a.created + b.created, updated: a.updated + b.updated, deleted: a.deleted + b.deleted, unchanged: a.unchanged + b.unchanged, before: a.before + b.before };
 }
 
 function toRunCounts(counts: Counts): RunCounts {
@@ -207,5 +292,3 @@ function describeFailure(err: unknown, interrupted: boolean): { code: string; me
   if (isRosterdError(err)) return { code: err.code, message: err.describe() };
   return { code: 'ROSTERD_INTERNAL', message: `internal error: ${err instanceof Error ? err.message : String(err)}` };
 }
-
-export type { CollectionRecords };

@@ -89,6 +89,21 @@ export class Snapshot {
     return new Snapshot(knex, randomBytes(4).toString('hex'));
   }
 
+  /** A snapshot whose tables were kept for a held run: only to apply or drop them. */
+  static attach(knex: Knex, id: string): Snapshot {
+    return new Snapshot(knex, id);
+  }
+
+  /** Takes these staging tables out of `drop()` (a held run keeps its staged roster) and returns their real names. */
+  keep(names: string[]): string[] {
+    const kept: string[] = [];
+    for (const name of names) {
+      const table = this.table(name);
+      if (this.created.delete(table)) kept.push(table);
+    }
+    return kept;
+  }
+
   /** The real table name of a staging table of this snapshot, e.g. `stage_1a2b3c4d_users`. */
   table(name: string): string {
     return `stage_${this.id}_${name}`;

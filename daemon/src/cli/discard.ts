@@ -1,0 +1,3 @@
+import { decisionCommand } from './decide.js';
+
+export default decisionCommand('discard');
