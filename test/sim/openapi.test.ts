@@ -8,9 +8,11 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSim, type RunningSim } from '../../daemon/src/sim/index.js';
+import { PACKAGE_ROOT } from '../../daemon/src/version.js';
 import { FIXED_TODAY, tokenFor } from './helpers.js';
 
-const DOC = process.env.ROSTERD_ONEROSTER_OPENAPI ?? '/work/shared/reference/oneroster-v1p2-rostering-openapi.json';
+// shared/ sits beside the project checkout (on developers' machines and in CI alike).
+const DOC = process.env.ROSTERD_ONEROSTER_OPENAPI ?? join(PACKAGE_ROOT, '..', 'shared', 'reference', 'oneroster-v1p2-rostering-openapi.json');
 const present = existsSync(DOC);
 // ajv-formats is CommonJS: its default export arrives as the module object under NodeNext.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
