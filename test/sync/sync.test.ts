@@ -169,6 +169,25 @@ describe('failures change nothing', () => {
   });
 });
 
+describe('logs', () => {
+  it('lists runs newest first with the next scheduled runs, and shows one run with its issues', async () => {
+    const { cfg } = await syncAndExport('1.2');
+    const text = await runCli(['logs', '-c', cfg.file]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^springfield: next classes \d{4}-\d\d-\d\dT22:00:00\.000Z, next students \d{4}-\d\d-\d\dT00:00:00\.000Z \(schedule in UTC\)$/m);
+    expect(text.stdout).toMatch(/^2 +springfield +students +manual +succeeded_with_issues/m);
+    const list = JSON.parse((await runCli(['logs', '-c', cfg.file, '--json'])).stdout);
+    expect(list.runs.map((r: { id: number }) => r.id)).toEqual([2, 1]);
+    expect(list.schedule[0].nextRuns.classes).toMatch(/T22:00:00.000Z$/);
+    const one = await runCli(['logs', '-c', cfg.file, '1']);
+    expect(one.stdout).toMatch(/^Run 1: springfield classes \(manual\)$/m);
+    expect(one.stdout).toMatch(/\[warn\] class_without_teacher: class ".+" \(cls-\d+\) has no current teacher/);
+    const missing = await runCli(['logs', '-c', cfg.file, '99']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no run 99 in the data log/);
+  });
+});
+
 describe('preview', () => {
   it('writes the same files a sync would, and changes nothing', async () => {
     sim = await startSim({ version: '1.2', size: 'tiny', seed: 11 });

@@ -1,5 +1,6 @@
 import { loadConfigForCommand } from '../config/index.js';
 import { UsageError } from '../errors.js';
+import { nextScheduledRuns } from '../schedule/scheduler.js';
 import { openStore } from '../store/db.js';
 import type { RunRecord } from '../store/runs.js';
 import { configOptions, configPaths, formatOptions, intOption, parseCommandArgs, pickFormat, secretPolicyOptions } from './args.js';
@@ -35,8 +36,23 @@ const command: Command = {
         return ExitCode.ok;
       }
       const runs = await store.runs.list({ integration: values.integration, job: values.job as 'classes' | 'students' | undefined, limit });
-      if (format === 'json') process.stdout.write(`${JSON.stringify({ runs }, null, 2)}\n`);
-      else process.stdout.write(runTable(runs));
+      // When each job runs next on the schedule in the config (what `rosterd run` would do).
+      const schedule = loaded.config.integrations
+        .filter((i) => values.integration === undefined || i.name === values.integration)
+        .map((i) => {
+          const next = nextScheduledRuns(i);
+          return { integration: i.name, timezone: i.schedule.timezone, nextRuns: { classes: next.classes?.toISOString() ?? null, students: next.students?.toISOString() ?? null } };
+        });
+      const held = await store.runs.pendingHeld(values.integration);
+      if (format === 'json') process.stdout.write(`${JSON.stringify({ runs, schedule, held: held.map((r) => r.id) }, null, 2)}\n`);
+      else {
+        for (const s of schedule) {
+          const when = (iso: string | null) => (iso === null ? 'not scheduled' : iso);
+          process.stdout.write(`${s.integration}: next classes ${when(s.nextRuns.classes)}, next students ${when(s.nextRuns.students)} (schedule in ${s.timezone})\n`);
+        }
+        for (const r of held) process.stdout.write(`held: run ${r.id} (${r.integration} ${r.job}) waits for a decision: rosterd approve ${r.id} | rosterd discard ${r.id}\n`);
+        process.stdout.write(`\n${runTable(runs)}`);
+      }
       return ExitCode.ok;
     } finally {
       await store.close();
