@@ -111,6 +111,8 @@ describe('failures change nothing', () => {
     const logs = JSON.parse((await runCli(['logs', '-c', cfg.file, '--json'])).stdout).runs as { status: string }[];
     expect(logs.some((r) => r.status === 'running')).toBe(false);
     expect(logs.some((r) => r.status === 'failed')).toBe(true);
+    // The killed process's staging tables were cleared by the next sync.
+    expect(stagingTables(db)).toEqual([]);
   });
 
   it('a students job before any classes job fails with a clear message', async () => {
@@ -246,6 +248,15 @@ function rosterRows(file: string): Rows {
     };
   } catch {
     return { schools: [], classes: [], users: [], memberships: [] };
+  } finally {
+    db.close();
+  }
+}
+
+function stagingTables(file: string): string[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'stage_%'`).all() as { name: string }[]).map((r) => r.name);
   } finally {
     db.close();
   }

@@ -74,6 +74,16 @@ export async function holdRun(store: Store, runId: number, snapshot: Snapshot, p
   return { changed, superseded };
 }
 
+/** The snapshots whose staged roster a pending held run keeps (never orphans). */
+export async function heldSnapshotIds(store: Store): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const run of await store.runs.pendingHeld()) {
+    const held = await store.runs.getPlan<HeldPlan>(run.id);
+    if (held) ids.add(held.snapshotId);
+  }
+  return ids;
+}
+
 async function dropKept(knex: Knex, held: HeldPlan): Promise<void> {
   for (const table of held.tables) await knex.schema.dropTableIfExists(table);
 }

@@ -10,10 +10,10 @@ import { JOB_TABLES, type Job } from '../roster/tables.js';
 import type { Store } from '../store/db.js';
 import type { RunCounts, RunRecord, RunStatus, Trigger } from '../store/runs.js';
 import { applyChanges, type Counts } from './diff.js';
-import { holdRun } from './held.js';
+import { heldSnapshotIds, holdRun } from './held.js';
 import { planDetails, planJob, type JobPlan } from './prepare.js';
 import type { HoldReason } from './safety.js';
-import { Snapshot } from './snapshot.js';
+import { dropOrphanedSnapshots, Snapshot } from './snapshot.js';
 
 /**
  * One sync of one integration: read the SIS once into a snapshot, then run each requested job (classes
@@ -110,6 +110,8 @@ async function withSnapshot(
   request: Pick<SyncRequest, 'store' | 'integration' | 'getSecret' | 'observer' | 'signal'>,
   work: (snapshot: Snapshot, client: OneRosterClient) => Promise<void>,
 ): Promise<void> {
+  // Leftovers of a process that died mid-run are scratch: clear them before staging anew.
+  await dropOrphanedSnapshots(request.store.knex, await heldSnapshotIds(request.store));
   const snapshot = await Snapshot.create(request.store.knex);
   const client = new OneRosterClient({
     integration: request.integration.name,

@@ -86,7 +86,8 @@ export class Snapshot {
   }
 
   static async create(knex: Knex): Promise<Snapshot> {
-    return new Snapshot(knex, randomBytes(4).toString('hex'));
+    // The id starts with the process id, so a later process can tell a dead process's leftovers from live work.
+    return new Snapshot(knex, `${process.pid.toString(36)}x${randomBytes(3).toString('hex')}`);
   }
 
   /** A snapshot whose tables were kept for a held run: only to apply or drop them. */
@@ -170,4 +171,36 @@ export class Snapshot {
     for (const table of this.created) await this.knex.schema.dropTableIfExists(table);
     this.created.clear();
   }
+}
+
+/**
+ * Drops the staging tables of snapshots whose process died (SIGKILL, OOM, power loss) so they do not pile up
+ * in the store. Tables of a live process (this one included: the daemon's workers share its pid) and tables
+ * kept for a held run are left alone.
+ */
+export async function dropOrphanedSnapshots(knex: Knex, keepSnapshotIds: Set<string>): Promise<number> {
+  // sqlite_master is SQLite's catalogue; PostgreSQL will list information_schema.tables instead.
+  const rows = (await knex('sqlite_master').select('name').where('type', 'table').andWhere('name', 'like', 'stage_%')) as { name: string }[];
+  const alive = new Map<number, boolean>();
+  const isAlive = (pid: number) => {
+    if (!alive.has(pid)) {
+      let ok = true;
+      try {
+        process.kill(pid, 0);
+      } catch (err) {
+        ok = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+      alive.set(pid, ok);
+    }
+    return alive.get(pid)!;
+  };
+  let dropped = 0;
+  for (const { name } of rows) {
+    const m = /^stage_(([0-9a-z]+)x[0-9a-f]+)_/.exec(name);
+    if (!m || keepSnapshotIds.has(m[1]!)) continue;
+    if (isAlive(parseInt(m[2]!, 36))) continue;
+    await knex.schema.dropTableIfExists(name);
+    dropped++;
+  }
+  return dropped;
 }
