@@ -291,3 +291,67 @@ async function listFiles(dir: string): Promise<string[]> {
   }
   return out;
 }
+
+describe('several integrations and concurrent runs', () => {
+  it('syncs every enabled integration and exports one subfolder each', async () => {
+    sim = await startSim({ version: '1.2', size: 'tiny', seed: 31 });
+    const other = await startSim({ version: '1.1', size: 'tiny', seed: 32, clientSecret: sim.clientSecret });
+    try {
+      const second = `  - name: shelbyville
+    sis:
+      version: "1.1"
+      tokenUrl: ${other.tokenUrl}
+      urlPrefix: ${other.urlPrefix}
+      clientId: ${other.clientId}
+      clientSecret: { file: ./sis-secret }
+      orgId: ${other.orgId}
+    hapara:
+      classNameFormat: CourseName-Period
+      folderNameSuffix: "2026"
+  - name: disabled
+    enabled: false
+    sis:
+      version: "1.2"
+      tokenUrl: http://127.0.0.1:9/oauth/token
+      urlPrefix: http://127.0.0.1:9/ims/oneroster/rostering/v1p2
+      clientId: nobody
+      clientSecret: { file: ./sis-secret }
+      orgId: nowhere
+`;
+      const cfg = await writeTestConfig(sim, { extraIntegrations: second });
+      const r = await runCli(['sync', '-c', cfg.file]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^springfield students: succeeded/m);
+      expect(r.stdout).toMatch(/^shelbyville students: succeeded/m);
+      expect(r.stdout).not.toMatch(/disabled/);
+      const out = join(cfg.dir, 'out');
+      expect((await runCli(['export', '-c', cfg.file, '--out', out])).code).toBe(0);
+      const asOf = todayIn('UTC');
+      await expectExportsEqual(join(out, 'springfield'), sim.district.expected(asOf), { suffix: '2026', collidingClasses: collidingClasses(sim) });
+      await expectExportsEqual(join(out, 'shelbyville'), other.district.expected(asOf), { suffix: '2026', collidingClasses: collidingClasses(other) });
+      // A failing integration makes the command exit with the worst outcome, after the others ran.
+      await other.close();
+      const partial = await runCli(['sync', '-c', cfg.file]);
+      expect(partial.code).toBe(1);
+      expect(partial.stdout).toMatch(/^springfield students: succeeded/m);
+      expect(partial.stdout).toMatch(/^shelbyville classes: failed/m);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a second sync of the same job refuses while the first runs, and --wait waits for it', async () => {
+    sim = await startSim({ version: '1.2', size: 'tiny', seed: 33 });
+    const cfg = await writeTestConfig(sim);
+    sim.setFaults({ latencyMs: 120 });
+    const first = runCli(['sync', '-c', cfg.file]);
+    await waitFor(async () => (await runningRun(join(cfg.dir, 'rosterd.db')).catch(() => null)) !== null, 20_000);
+    const second = await runCli(['sync', '-c', cfg.file]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/ROSTERD_JOB_RUNNING/);
+    expect(second.stderr).toMatch(/already running/);
+    const waited = await runCli(['sync', '-c', cfg.file, '--wait']);
+    expect(waited.code, waited.stderr).toBe(0);
+    expect((await first).code).toBe(0);
+  });
+});
