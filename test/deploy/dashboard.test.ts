@@ -142,7 +142,8 @@ integrations:
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       scrape = await (await fetch(`${base}/metrics`)).text();
-      const runs = scrape.split('\n').filter((l) => l.startsWith('rosterd_sync_runs_total{'));
+      // Every result starts at 0 for a configured job: wait for a counted run of each.
+      const runs = scrape.split('\n').filter((l) => l.startsWith('rosterd_sync_runs_total{') && !/ 0$/.test(l));
       if (runs.some((l) => l.includes('job="classes"')) && runs.some((l) => l.includes('job="students"'))) break;
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -36,6 +36,8 @@ export interface JobOutcome {
   quality: Record<string, number>;
 }
 
+const FINAL_STATUSES = ['succeeded', 'succeeded_with_issues', 'failed', 'held', 'interrupted'] as const;
+
 export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly tracked: Tracked[] = [];
@@ -110,6 +112,9 @@ export class DaemonMetrics {
   declareJob(integration: string, job: string): void {
     this.running.set(this.labels(this.running, { integration, job }), 0);
     this.held.set(this.labels(this.held, { integration, job }), 0);
+    // Every final status from zero: Prometheus cannot see a counter's first increment without a prior sample,
+    // so increase(rosterd_sync_runs_total{result="failed"}[...]) would miss the first failure.
+    for (const result of FINAL_STATUSES) this.runs.inc(this.labels(this.runs, { integration, job, result }), 0);
   }
 
   setRunning(integration: string, job: string, running: boolean): void {
