@@ -81,7 +81,7 @@ export function describePlan(plan: JobPlan): string {
 
 function describeKind(kind: KindPlan): string[] {
   if (kind.changes.length === 0) return [];
-  const lines = [`  ${kind.kind}${kind.role ? ` (${kind.role}s)` : ''} by school: ${kind.bySchool.map((s) => `${s.schoolId || '?'} +${s.created} ~${s.updated} -${s.deleted}`).join(', ')}`];
+  const lines = [`  ${kind.kind}${kind.role ? ` (${kind.role}s)` : ''} by school: ${kind.bySchool.map((s) => `${s.schoolName ?? s.schoolId ?? '?'} (${s.schoolId || '?'}) +${s.created} ~${s.updated} -${s.deleted}`).join(', ')}`];
   for (const change of kind.changes) {
     const fields = change.fields
       ? ': ' + Object.entries(change.fields).map(([f, v]) => `${f} ${JSON.stringify(v.before)} -> ${JSON.stringify(v.after)}`).join(', ')

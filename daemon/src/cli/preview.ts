@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfigForCommand, resolveSecret } from '../config/index.js';
+import { loadConfigForCommand, resolveSecret, type IntegrationConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
 import { writeRosterExports } from '../exports/index.js';
 import { openStore } from '../store/db.js';
@@ -39,7 +39,8 @@ const command: Command = {
           try {
             const results = await syncIntegration({
               store,
-              integration,
+              // A preview shows the files whatever the rules would hold: quality findings are reported, never blocking.
+              integration: previewOf(integration),
               jobs: ['classes', 'students'],
               trigger: 'manual',
               getSecret: () => resolveSecret(integration.sis.clientSecret, loaded.policy),
@@ -78,5 +79,11 @@ const command: Command = {
     return worstExitCode(codes);
   },
 };
+
+/** The integration as preview runs it: every data-quality rule at warn (findings are still listed). */
+function previewOf(integration: IntegrationConfig): IntegrationConfig {
+  const rules = Object.fromEntries(Object.keys(integration.quality.rules).map((rule) => [rule, 'warn'])) as IntegrationConfig['quality']['rules'];
+  return { ...integration, quality: { ...integration.quality, rules } };
+}
 
 export default command;

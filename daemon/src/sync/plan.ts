@@ -24,7 +24,7 @@ export interface KindPlan {
   kind: RosterKind;
   role?: 'teacher' | 'student';
   counts: ChangeCounts;
-  bySchool: { schoolId: string; created: number; updated: number; deleted: number }[];
+  bySchool: { schoolId: string; schoolName: string | null; created: number; updated: number; deleted: number }[];
   changes: ChangeSample[];
   /** True when `changes` lists only the first of them. */
   truncated: boolean;
@@ -111,13 +111,25 @@ function describe(ctx: Ctx, t: RosterTable, x: string): { id: string; school: st
   }
 }
 
+/** School names for the per-school counts: the schools in scope now, and those the store still has. */
+async function schoolNamesOf(ctx: Ctx): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  const stored = (await ctx.knex('roster_schools').select('sourced_id', 'name').where('integration', ctx.integration)) as { sourced_id: string; name: string }[];
+  for (const s of stored) names.set(s.sourced_id, s.name);
+  if (ctx.snapshot.hasTable('scope_schools')) {
+    for (const s of (await ctx.knex(ctx.snapshot.table('scope_schools')).select('sourced_id', 'name')) as { sourced_id: string; name: string }[]) names.set(s.sourced_id, s.name);
+  }
+  return names;
+}
+
 async function rows<T>(knex: Knex, sql: string, bindings: unknown[]): Promise<T[]> {
   const result = (await knex.raw(sql, bindings as Knex.RawBinding[])) as unknown;
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
 export async function planKind(ctx: Ctx, t: RosterTable, counts: ChangeCounts, sampleLimit: number): Promise<KindPlan> {
-  const bySchool = new Map<string, { schoolId: string; created: number; updated: number; deleted: number }>();
+  const bySchool = new Map<string, KindPlan['bySchool'][number]>();
+  const schoolNames = await schoolNamesOf(ctx);
   const changes: ChangeSample[] = [];
   let truncated = false;
   for (const change of ['deleted', 'updated', 'created'] as const) {
@@ -126,7 +138,7 @@ export async function planKind(ctx: Ctx, t: RosterTable, counts: ChangeCounts, s
     const grouped = await rows<{ _school: string | null; n: number }>(ctx.knex, `SELECT _school, COUNT(*) AS n FROM (${q.sql}) x GROUP BY _school ORDER BY _school`, q.bindings);
     for (const g of grouped) {
       const key = g._school ?? '';
-      const entry = bySchool.get(key) ?? { schoolId: key, created: 0, updated: 0, deleted: 0 };
+      const entry = bySchool.get(key) ?? { schoolId: key, schoolName: schoolNames.get(key) ?? null, created: 0, updated: 0, deleted: 0 };
       entry[change] += Number(g.n);
       bySchool.set(key, entry);
     }
