@@ -22,7 +22,20 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   sim: { summary: 'serve a simulated OneRoster SIS for tests, demos and trials', load: () => import('./sim.js') },
   run: { summary: 'run the daemon: schedules, live config reload, health, metrics, admin API', load: () => import('./run.js') },
   backup: { summary: 'write a consistent copy of the store (safe while the daemon runs)', load: () => import('./backup.js') },
-  demo: { summary: 'start the simulated SIS and sync it with the shipped config', load: () => import('./demo.js') },
+  demo: { summary: 'start the simulated SIS and the daemon together with the shipped config (--smoke: one sync, then exit)', load: () => import('./demo.js') },
+};
+
+/** Usage lines for `rosterd <command> --help`; validate, schema, sim and run print their own fuller help. */
+const USAGE: Record<string, string> = {
+  sync: 'rosterd sync [-c FILE] [--allow-secret-dir DIR] [--allow-secret-env PREFIX] [--integration NAME] [--job classes|students|all] [--wait] [--format text|json]',
+  preview: 'rosterd preview [-c FILE] [--allow-secret-dir DIR] [--allow-secret-env PREFIX] [--integration NAME] --out DIR [--format text|json]',
+  export: 'rosterd export [-c FILE] [--allow-secret-dir DIR] [--allow-secret-env PREFIX] [--integration NAME] --out DIR [--format text|json]',
+  plan: 'rosterd plan [-c FILE] [--allow-secret-dir DIR] [--allow-secret-env PREFIX] [--integration NAME] [--job classes|students|all] [--limit N] [--format text|json]',
+  approve: 'rosterd approve RUN_ID [-c FILE] [--allow-secret-dir DIR] [--allow-secret-env PREFIX] [--by NAME] [--format text|json]',
+  discard: 'rosterd discard RUN_ID [-c FILE] [--allow-secret-dir DIR] [--allow-secret-env PREFIX] [--by NAME] [--format text|json]',
+  logs: 'rosterd logs [RUN_ID] [-c FILE] [--allow-secret-dir DIR] [--allow-secret-env PREFIX] [--integration NAME] [--job classes|students] [--limit N] [--format text|json]',
+  backup: 'rosterd backup [-c FILE] --out FILE [--force] [--format text|json]',
+  demo: 'rosterd demo [-c FILE] [--size tiny|small|medium|large|max] [--seed N] [--smoke]',
 };
 
 function help(): string {
@@ -45,6 +58,11 @@ export async function main(argv: string[]): Promise<number> {
   if (!entry) {
     process.stderr.write(`rosterd: unknown command "${name}"\n\n${help()}`);
     return ExitCode.usage;
+  }
+  const usage = USAGE[name];
+  if (usage && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`${entry.summary}\n\nUsage: ${usage}\n\nThe config file is -c FILE, else $ROSTERD_CONFIG, else ./oneroster.yaml. --json is short for --format json.\n`);
+    return ExitCode.ok;
   }
   try {
     const command = (await entry.load()).default;
