@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSim, type RunningSim } from '../../daemon/src/sim/index.js';
@@ -199,6 +200,7 @@ describe('notifications', () => {
 `;
     sim = await startSim({ version: '1.2', size: 'tiny', seed: 21 });
     const cfg = await writeTestConfig(sim, { extra });
+    await writeFile(cfg.file, (await readFile(cfg.file, 'utf8')).replace('storage:', 'server:\n  publicUrl: https://rosterd.example.org/\nstorage:'));
     const env = { ROSTERD_TEST_WEBHOOK_KEY: signingKey };
     expect((await runCli(['sync', '-c', cfg.file], { env })).code).toBe(0); // 2 x succeeded_with_issues -> report
     sim.setMutation({ removeStudents: 5 });
@@ -221,5 +223,6 @@ describe('notifications', () => {
     const heldBody = JSON.parse(received.find((r) => r.event === 'held')!.body);
     expect(heldBody).toMatchObject({ integration: 'springfield', job: 'students', status: 'held' });
     expect(heldBody.counts.students.deleted).toBe(5);
+    expect(heldBody.runUrl).toBe(`https://rosterd.example.org/api/v1/runs/${heldBody.runId}`);
   });
 });

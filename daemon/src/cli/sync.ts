@@ -99,6 +99,7 @@ const command: Command = {
             signal: abort.signal,
             progress,
             notify: (event) => notifier.notify(event),
+            publicUrl: loaded.config.server.publicUrl,
             waitForLock: values.wait === true,
           })),
         );

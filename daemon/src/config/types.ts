@@ -19,6 +19,8 @@ export interface Config {
     listen: string;
     /** Secret reference to the bearer token that protects the admin endpoints (the sync trigger). Without it those endpoints are off. */
     adminToken?: SecretRef;
+    /** The address people and tools reach this daemon at (for example behind an ingress), used for the link to the run in notifications: <publicUrl>/api/v1/runs/<id>. Leave out for no link. */
+    publicUrl?: string;
   };
   /** Where the Hāpara export files are written. */
   exports: {

@@ -11,6 +11,8 @@ export interface WorkerInput {
   policy: SecretPolicy;
   exports: { dir: string; keep: number };
   retentionDays: number;
+  /** server.publicUrl: the link to a run in notifications. */
+  publicUrl?: string;
 }
 
 export type WorkerMessage =

@@ -145,6 +145,7 @@ export class SyncRunner {
       policy,
       exports: { dir: config.exports.dir, keep: config.exports.keep ?? 5 },
       retentionDays: config.storage.retentionDays ?? 90,
+      publicUrl: config.server.publicUrl,
     };
     ticket.state = 'running';
     const worker = new Worker(this.options.workerUrl, { workerData: input });

@@ -52,6 +52,7 @@ async function main(input: WorkerInput): Promise<void> {
       getSecret: () => resolveSecret(integration.sis.clientSecret, input.policy),
       signal: controller.signal,
       notify: (event) => notifier.notify(event),
+      publicUrl: input.publicUrl,
       observer: { request: (e) => post({ type: 'request', integration: e.integration, code: String(e.code), seconds: e.seconds, kind: e.kind }) },
       progress: (event) => {
         if (event.phase === 'job' && event.step === 'started') {

@@ -50,6 +50,8 @@ export interface SyncRequest {
   progress?: (event: ProgressEvent) => void;
   /** Receives each finished job's notification events (a Notifier sends those its targets asked for). */
   notify?: (event: SyncEvent) => void;
+  /** Where people can look a run up (server.publicUrl), for the link in notifications. */
+  publicUrl?: string;
   now?: Date;
   /** Wait for a run of the same job elsewhere to finish instead of refusing. */
   waitForLock?: boolean;
@@ -197,7 +199,7 @@ async function runJob(request: SyncRequest, job: Job, snapshot: Snapshot, client
     }
     if (!isRosterdError(err) && !interrupted) throw err;
   }
-  if (request.notify) for (const event of notificationEvents(result, previous, heldPlanChanged)) request.notify(event);
+  if (request.notify) for (const event of notificationEvents(result, previous, heldPlanChanged, request.publicUrl)) request.notify(event);
   request.progress?.({ phase: 'done', integration: name, result });
   return result;
 }
@@ -206,7 +208,7 @@ async function runJob(request: SyncRequest, job: Job, snapshot: Snapshot, client
  * The events a finished job raises: its outcome, plus `recovered` when it applied after a failed or held run.
  * A held plan that repeats the one already waiting raises nothing (no alarm on every scheduled run).
  */
-export function notificationEvents(result: JobResult, previous: RunRecord | null, heldPlanChanged: boolean): SyncEvent[] {
+export function notificationEvents(result: JobResult, previous: RunRecord | null, heldPlanChanged: boolean, publicUrl?: string): SyncEvent[] {
   const kinds: NotifyEventKind[] = [];
   switch (result.status) {
     case 'failed':
@@ -230,7 +232,8 @@ export function notificationEvents(result: JobResult, previous: RunRecord | null
     .sort((a, b) => b.count - a.count)
     .slice(0, 5);
   const at = new Date().toISOString();
-  return kinds.map((kind) => ({ kind, integration: result.integration, job: result.job, runId: result.runId, status: result.status, counts, topIssues, error: result.error, at }));
+  const runUrl = publicUrl && result.runId !== null ? `${publicUrl.replace(/\/+$/, '')}/api/v1/runs/${result.runId}` : undefined;
+  return kinds.map((kind) => ({ kind, integration: result.integration, job: result.job, runId: result.runId, status: result.status, counts, topIssues, error: result.error, runUrl, at }));
 }
 
 async function readCollection(request: Pick<SyncRequest, 'integration' | 'progress'>, snapshot: Snapshot, client: OneRosterClient, collection: CollectionName): Promise<void> {
