@@ -147,7 +147,7 @@ describe('data-quality rules', () => {
   it('each rule fires on the awkward records of the simulated district', async () => {
     const cfg = await setup('');
     const runs = (await json(['logs', '-c', cfg.file])).body.runs as { id: number }[];
-    const issues = [];
+    const issues: { rule: string; recordId: string }[] = [];
     for (const run of runs) issues.push(...(await json(['logs', '-c', cfg.file, String(run.id)])).body.issues);
     const a = sim!.district.awkward;
     const has = (rule: string, id: string) => issues.some((i: { rule: string; recordId: string }) => i.rule === rule && i.recordId === id);

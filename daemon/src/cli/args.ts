@@ -20,6 +20,14 @@ export const secretPolicyOptions = {
   'allow-secret-env': { type: 'string', multiple: true },
 } as const satisfies ParseArgsConfig['options'];
 
+/** The options of every command that works on a config's integrations: the config, the output format, the secret policy, --integration. */
+export const integrationCommandOptions = {
+  ...configOptions,
+  ...formatOptions,
+  ...secretPolicyOptions,
+  integration: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
 /** node:util parseArgs, with its errors turned into usage errors (exit 2) rather than stack traces. */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
   argv: string[],

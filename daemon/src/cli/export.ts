@@ -2,7 +2,7 @@ import { loadConfigForCommand } from '../config/index.js';
 import { UsageError } from '../errors.js';
 import { writeRosterExports } from '../exports/index.js';
 import { openStore } from '../store/db.js';
-import { configOptions, configPaths, formatOptions, parseCommandArgs, pickFormat, secretPolicyOptions } from './args.js';
+import { configPaths, integrationCommandOptions, parseCommandArgs, pickFormat } from './args.js';
 import { ExitCode } from './exit-codes.js';
 import { exportDirFor } from './export-files.js';
 import { selectIntegrations } from './integrations.js';
@@ -11,7 +11,7 @@ import type { Command } from './main.js';
 const command: Command = {
   summary: 'write the export files from what the store holds',
   async run(argv) {
-    const { values } = parseCommandArgs(argv, { ...configOptions, ...formatOptions, ...secretPolicyOptions, integration: { type: 'string' }, out: { type: 'string' } });
+    const { values } = parseCommandArgs(argv, { ...integrationCommandOptions, out: { type: 'string' } });
     const format = pickFormat(values);
     if (!values.out) throw new UsageError('--out DIR is required: the folder to write classes.csv, users.csv and enrollments.csv into');
     const loaded = await loadConfigForCommand(configPaths(values), values, format);

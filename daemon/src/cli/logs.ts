@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import { nextScheduledRuns } from '../schedule/scheduler.js';
 import { openStore } from '../store/db.js';
 import type { RunRecord } from '../store/runs.js';
-import { configOptions, configPaths, formatOptions, intOption, parseCommandArgs, pickFormat, secretPolicyOptions } from './args.js';
+import { configPaths, integrationCommandOptions, intOption, parseCommandArgs, pickFormat } from './args.js';
 import { ExitCode } from './exit-codes.js';
 import type { Command } from './main.js';
 
@@ -13,7 +13,7 @@ const command: Command = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs(
       argv,
-      { ...configOptions, ...formatOptions, ...secretPolicyOptions, integration: { type: 'string' }, limit: { type: 'string' }, job: { type: 'string' } },
+      { ...integrationCommandOptions, limit: { type: 'string' }, job: { type: 'string' } },
       true,
     );
     const format = pickFormat(values);

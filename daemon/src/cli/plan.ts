@@ -3,7 +3,7 @@ import { openStore } from '../store/db.js';
 import { planIntegration } from '../sync/run.js';
 import type { JobPlan } from '../sync/prepare.js';
 import type { KindPlan } from '../sync/plan.js';
-import { configOptions, configPaths, formatOptions, intOption, parseCommandArgs, pickFormat, secretPolicyOptions } from './args.js';
+import { configPaths, integrationCommandOptions, intOption, parseCommandArgs, pickFormat } from './args.js';
 import { ExitCode, worstExitCode } from './exit-codes.js';
 import { selectIntegrations } from './integrations.js';
 import { progressReporter } from './progress.js';
@@ -19,10 +19,7 @@ const command: Command = {
   summary: 'show what a sync would change, changing nothing',
   async run(argv) {
     const { values } = parseCommandArgs(argv, {
-      ...configOptions,
-      ...formatOptions,
-      ...secretPolicyOptions,
-      integration: { type: 'string' },
+      ...integrationCommandOptions,
       job: { type: 'string' },
       limit: { type: 'string' },
     });

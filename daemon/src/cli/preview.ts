@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { writeRosterExports } from '../exports/index.js';
 import { openStore } from '../store/db.js';
 import { syncIntegration } from '../sync/run.js';
-import { configOptions, configPaths, formatOptions, parseCommandArgs, pickFormat, secretPolicyOptions } from './args.js';
+import { configPaths, integrationCommandOptions, parseCommandArgs, pickFormat } from './args.js';
 import { ExitCode, worstExitCode } from './exit-codes.js';
 import { exportDirFor } from './export-files.js';
 import { selectIntegrations } from './integrations.js';
@@ -22,7 +22,7 @@ import type { Command } from './main.js';
 const command: Command = {
   summary: 'read the SIS and write the export files, changing nothing',
   async run(argv) {
-    const { values } = parseCommandArgs(argv, { ...configOptions, ...formatOptions, ...secretPolicyOptions, integration: { type: 'string' }, out: { type: 'string' } });
+    const { values } = parseCommandArgs(argv, { ...integrationCommandOptions, out: { type: 'string' } });
     const format = pickFormat(values);
     if (!values.out) throw new UsageError('--out DIR is required: the folder to write classes.csv, users.csv and enrollments.csv into');
     const loaded = await loadConfigForCommand(configPaths(values), values, format);

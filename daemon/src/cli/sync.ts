@@ -4,7 +4,7 @@ import { openStore } from '../store/db.js';
 import { syncIntegration, type JobResult } from '../sync/run.js';
 import type { Job } from '../roster/tables.js';
 import { UsageError } from '../errors.js';
-import { configOptions, configPaths, formatOptions, parseCommandArgs, pickFormat, secretPolicyOptions } from './args.js';
+import { configPaths, integrationCommandOptions, parseCommandArgs, pickFormat } from './args.js';
 import { ExitCode, worstExitCode } from './exit-codes.js';
 import { selectIntegrations } from './integrations.js';
 import { progressReporter, summaryLine } from './progress.js';
@@ -58,10 +58,7 @@ const command: Command = {
   summary: 'run a sync now',
   async run(argv) {
     const { values } = parseCommandArgs(argv, {
-      ...configOptions,
-      ...formatOptions,
-      ...secretPolicyOptions,
-      integration: { type: 'string' },
+      ...integrationCommandOptions,
       job: { type: 'string' },
       wait: { type: 'boolean' },
     });
