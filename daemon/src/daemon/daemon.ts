@@ -128,6 +128,8 @@ export class Daemon {
         decideRun: async (id, decision, by) => {
           if (decision === 'discard') {
             await discardHeldRun(this.store, id, { by });
+            const run = await this.store.runs.get(id);
+            if (run) this.metrics.setHeld(run.integration, run.job, false);
             return {};
           }
           const applied = await approveHeldRun(this.store, id, { by, trigger: 'api' });
