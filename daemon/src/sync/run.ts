@@ -182,7 +182,11 @@ async function runJob(request: SyncRequest, job: Job, snapshot: Snapshot, client
       await store.knex.transaction(async (trx) => {
         // A run that went silent and was taken over must not write over the run that replaced it.
         await store.runs.assertHolding(trx, run.id);
-        for (const table of JOB_TABLES[job]) await applyChanges(trx, snapshot, name, table);
+        for (const table of JOB_TABLES[job]) {
+          const c = plan.counts[table.kind];
+          // Counted under this same lock from the same snapshot: a table with nothing to change is not touched.
+          if (c && c.created + c.updated + c.deleted > 0) await applyChanges(trx, snapshot, name, table);
+        }
       });
       result.status = plan.quality.findings.length > 0 ? 'succeeded_with_issues' : 'succeeded';
       await store.runs.finish(run.id, { status: result.status, counts: toRunCounts(result.counts) });
@@ -254,14 +258,22 @@ async function readCollection(request: Pick<SyncRequest, 'integration' | 'progre
   if (collection === 'enrollments') await snapshot.addIndex('enrollments', ['user_id', 'class_id']);
 }
 
-/** Iterates a paged read, keeping its final summary (the generator's return value, which for-await drops). */
+/**
+ * Iterates a paged read, keeping its final summary (the generator's return value, which for-await drops).
+ * It asks for the next page before handing out the current one, so the SIS prepares and sends page N+1
+ * while page N is being staged.
+ */
 async function* capture<T>(gen: AsyncGenerator<T[], ReadSummary>, box: { summary?: ReadSummary }): AsyncGenerator<T[]> {
+  let pending = gen.next();
   for (;;) {
-    const next = await gen.next();
+    const next = await pending;
     if (next.done) {
       box.summary = next.value;
       return;
     }
+    pending = gen.next();
+    // Its failure surfaces at the await above; until then it must not count as an unhandled rejection.
+    pending.catch(() => undefined);
     yield next.value;
   }
 }
