@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { formatProblem, loadConfig, resolveSecret } from '../config/index.js';
 import type { Config, SecretPolicy } from '../config/types.js';
@@ -17,7 +18,8 @@ import { JOBS, missedJobs, Scheduler } from '../schedule/scheduler.js';
 import { openStore, type Store } from '../store/db.js';
 import { parseStoreUrl } from '../store/url.js';
 import type { Job } from '../store/runs.js';
-import { approveHeldRun, discardHeldRun } from '../sync/held.js';
+import { RosterdError } from '../errors.js';
+import type { DecideInput, DecideOutcome } from './decide-worker.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
 import { ConfigHolder } from './config-holder.js';
 import { LATEST } from './publish-exports.js';
@@ -40,6 +42,26 @@ export type StartResult = { ok: true; daemon: Daemon } | { ok: false; exitCode: 
 export function workerUrl(): URL {
   if (import.meta.url.endsWith('.ts')) return pathToFileURL(join(PACKAGE_ROOT, 'dist', 'daemon', 'worker.js'));
   return new URL('./worker.js', import.meta.url);
+}
+
+/** Runs an admin's decision on a held run in a worker thread with its own store connection. */
+function decideInWorker(input: DecideInput): Promise<DecideOutcome> {
+  const url = import.meta.url.endsWith('.ts') ? pathToFileURL(join(PACKAGE_ROOT, 'dist', 'daemon', 'decide-worker.js')) : new URL('./decide-worker.js', import.meta.url);
+  return new Promise((resolve) => {
+    const worker = new Worker(url, { workerData: input });
+    let settled = false;
+    worker.once('message', (outcome: DecideOutcome) => {
+      settled = true;
+      resolve(outcome);
+    });
+    worker.once('error', (err) => {
+      settled = true;
+      resolve({ ok: false, code: 'ROSTERD_INTERNAL', message: err.message });
+    });
+    worker.once('exit', () => {
+      if (!settled) resolve({ ok: false, code: 'ROSTERD_INTERNAL', message: 'the decision worker ended without an answer' });
+    });
+  });
 }
 
 export class Daemon {
@@ -126,16 +148,12 @@ export class Daemon {
         listRuns: (filter) => this.store.runs.list(filter),
         getRun: (id) => this.store.runs.get(id),
         decideRun: async (id, decision, by) => {
-          if (decision === 'discard') {
-            await discardHeldRun(this.store, id, { by });
-            const run = await this.store.runs.get(id);
-            if (run) this.metrics.setHeld(run.integration, run.job, false);
-            return {};
-          }
-          const applied = await approveHeldRun(this.store, id, { by, trigger: 'api' });
-          const run = await this.store.runs.get(applied.runId);
+          const outcome = await decideInWorker({ storeUrl: this.config.storage.url, runId: id, decision, by });
+          if (!outcome.ok) throw new RosterdError(outcome.code, outcome.message);
+          const run = await this.store.runs.get(id);
           if (run) this.metrics.setHeld(run.integration, run.job, false);
-          return { appliedRunId: applied.runId };
+          this.logger.info({ runId: id, decision, by, appliedRunId: outcome.appliedRunId }, `held run ${decision === 'approve' ? 'approved' : 'discarded'}`);
+          return outcome.appliedRunId === undefined ? {} : { appliedRunId: outcome.appliedRunId };
         },
         latestExportsDir: (name) => (this.config.integrations.some((i) => i.name === name) ? join(this.config.exports.dir, name, LATEST) : null),
       },
