@@ -8,8 +8,12 @@ import type { Knex } from 'knex';
  * the SQL text stays portable (INSERT ... ON CONFLICT DO NOTHING is valid on PostgreSQL too), and other
  * dialects take the batched knex path.
  */
+const ROWS_PER_STATEMENT = 50;
+
 export class BulkInserter {
   private readonly sql: string;
+  /** Many rows per statement: SQLite's per-statement cost dominates single-row inserts. */
+  private readonly batchSql: string;
   private readonly sqlite: boolean;
 
   constructor(
@@ -20,9 +24,15 @@ export class BulkInserter {
     private readonly conflictKey: readonly string[] | null = null,
   ) {
     this.sqlite = /sqlite/.test(String(knex.client.config.client));
-    const quoted = columns.map((c) => `"${c}"`).join(', ');
-    const onConflict = conflictKey ? ` ON CONFLICT (${conflictKey.map((c) => `"${c}"`).join(', ')}) DO NOTHING` : '';
-    this.sql = `INSERT INTO "${table}" (${quoted}) VALUES (${columns.map(() => '?').join(', ')})${onConflict}`;
+    this.sql = this.insertSql(1);
+    this.batchSql = this.insertSql(ROWS_PER_STATEMENT);
+  }
+
+  private insertSql(rows: number): string {
+    const quoted = this.columns.map((c) => `"${c}"`).join(', ');
+    const onConflict = this.conflictKey ? ` ON CONFLICT (${this.conflictKey.map((c) => `"${c}"`).join(', ')}) DO NOTHING` : '';
+    const tuple = `(${this.columns.map(() => '?').join(', ')})`;
+    return `INSERT INTO "${this.table}" (${quoted}) VALUES ${Array.from({ length: rows }, () => tuple).join(', ')}${onConflict}`;
   }
 
   /** Inserts rows given as arrays in column order; returns how many were new (repeats of a key are not counted). */
@@ -33,10 +43,19 @@ export class BulkInserter {
     const client = this.knex.client as { acquireConnection(): Promise<SqliteConnection>; releaseConnection(c: SqliteConnection): Promise<void> };
     const conn = await client.acquireConnection();
     try {
-      const statement = conn.prepare(this.sql);
+      const single = conn.prepare(this.sql);
+      const batch = rows.length >= ROWS_PER_STATEMENT ? conn.prepare(this.batchSql) : null;
       let inserted = 0;
       conn.transaction(() => {
-        for (const row of rows) inserted += statement.run(...row.map(sqliteValue)).changes;
+        let i = 0;
+        if (batch) {
+          for (; i + ROWS_PER_STATEMENT <= rows.length; i += ROWS_PER_STATEMENT) {
+            const params: unknown[] = [];
+            for (let r = i; r < i + ROWS_PER_STATEMENT; r++) for (const value of rows[r]!) params.push(sqliteValue(value));
+            inserted += batch.run(...params).changes;
+          }
+        }
+        for (; i < rows.length; i++) inserted += single.run(...rows[i]!.map(sqliteValue)).changes;
       })();
       return inserted;
     } finally {
