@@ -86,6 +86,27 @@ describe('re-sync', () => {
   });
 });
 
+describe('classes before students', () => {
+  it('after a classes run deletes a class, the exports show none of its members, before the students run catches up', async () => {
+    const { cfg, out } = await syncAndExport('1.2');
+    const effect = sim!.setMutation({ markToBeDeleted: { classes: 1 } });
+    const gone = effect.toBeDeleted.classes[0]!;
+    const db = join(cfg.dir, 'rosterd.db');
+    expect(rosterRows(db).memberships.some((m) => (m as unknown as { class_id: string }).class_id === gone && m.role === 'student')).toBe(true);
+    expect((await runCli(['sync', '-c', cfg.file, '--job', 'classes'])).code).toBe(0);
+    // The store still has the students' memberships (the students job owns them) ...
+    expect(rosterRows(db).memberships.some((m) => (m as unknown as { class_id: string }).class_id === gone && m.role === 'student')).toBe(true);
+    // ... but the platform's files never list members of a class that is not there.
+    expect((await runCli(['export', '-c', cfg.file, '--out', out])).code).toBe(0);
+    const classes = await readFile(join(out, 'classes.csv'), 'utf8');
+    const enrollments = await readFile(join(out, 'enrollments.csv'), 'utf8');
+    expect(classes).not.toContain(gone);
+    expect(enrollments).not.toContain(gone);
+    expect((await runCli(['sync', '-c', cfg.file, '--job', 'students'])).code).toBe(0);
+    expect(rosterRows(db).memberships.some((m) => (m as unknown as { class_id: string }).class_id === gone)).toBe(false);
+  });
+});
+
 describe('failures change nothing', () => {
   it('a sync killed mid-run leaves the stored roster exactly as it was', async () => {
     const { cfg } = await syncAndExport('1.2');

@@ -143,14 +143,18 @@ export async function writeEnrollments(db: Knex.Transaction, integration: string
   let after: string | null = null;
   let count = 0;
   for (;;) {
-    // Class ids from the memberships themselves, so a membership is written even if its class row is missing.
-    const idQuery = db('roster_memberships').where({ integration }).distinct('class_id').orderBy('class_id').limit(PAGE);
-    if (after !== null) idQuery.where('class_id', '>', after);
+    // Only memberships of classes the roster has: after a classes run deletes a class, its student memberships
+    // wait in the store for the next students run, but the platform must never see members of a missing class.
+    const idQuery = db('roster_classes').where({ integration }).distinct({ class_id: 'sourced_id' }).orderBy('sourced_id').limit(PAGE);
+    if (after !== null) idQuery.where('sourced_id', '>', after);
     const ids = (await idQuery) as Array<{ class_id: string }>;
     if (ids.length === 0) return count;
     const last = ids[ids.length - 1]!.class_id;
 
     const rowsQuery = db('roster_memberships as m')
+      .join('roster_classes as c', function joinClass() {
+        this.on('c.integration', '=', 'm.integration').andOn('c.sourced_id', '=', 'm.class_id');
+      })
       .where('m.integration', integration)
       .where('m.class_id', '<=', last)
       .select('m.class_id', 'm.user_id', 'm.role')
