@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OneRosterClient } from '../../daemon/src/oneroster/client.js';
 import { refreshAfterMs } from '../../daemon/src/oneroster/auth.js';
-import { fastRetry, json, readAll, sisConfig, startFakeSis, users, type FakeSis } from './fake-sis.js';
+import { json, readAll, sisConfig, startFakeSis, users, type FakeSis } from './fake-sis.js';
 
 let sis: FakeSis | undefined;
 let client: OneRosterClient | undefined;

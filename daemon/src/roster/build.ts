@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import type { Snapshot } from '../sync/snapshot.js';
 import { BulkInserter } from '../store/bulk.js';
 import { compileClassNameFormat, folderName, type NameContext } from './naming.js';

@@ -63,9 +63,6 @@ export async function checkQuality({ snapshot, job, collisions, storeClasses }: 
   };
 
   const inScope = knex(t('user_orgs')).select('user_id').whereIn('org_id', knex(t('scope_schools')).select('sourced_id'));
-  const classesInScope = hasStagedClasses
-    ? knex(t('classes')).select('sourced_id').whereIn('school_id', knex(t('scope_schools')).select('sourced_id'))
-    : null;
 
   await run<{ sourced_id: string; given_name: string; family_name: string }>(
     'user_without_email',
@@ -121,7 +118,7 @@ export async function checkQuality({ snapshot, job, collisions, storeClasses }: 
         (c) => ({ recordKind: 'class', recordId: c.sourced_id, message: `class "${c.name}" (${c.sourced_id}) has no current students` }),
       );
     }
-    if (classesInScope) {
+    if (hasStagedClasses) {
       await run<{ user_id: string; class_id: string }>(
         'teacher_enrolled_as_student',
         knex({ e2: t('enrollments') })
@@ -136,7 +133,7 @@ export async function checkQuality({ snapshot, job, collisions, storeClasses }: 
     }
   }
 
-  if (classesInScope) {
+  if (hasStagedClasses) {
     await run<{ sourced_id: string; user_id: string; class_id: string; missing: string }>(
       'enrollment_unknown_reference',
       knex({ e: t('enrollments') })

@@ -33,7 +33,7 @@ export class TokenIssuer {
   private readonly known: Set<string>;
 
   constructor(
-    private readonly version: OneRosterVersion,
+    version: OneRosterVersion,
     private readonly clientId: string,
     private readonly clientSecret: string,
   ) {
