@@ -1,15 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfigForCommand, resolveSecret, type IntegrationConfig } from '../config/index.js';
-import { UsageError } from '../errors.js';
+import { resolveSecret, type IntegrationConfig } from '../config/index.js';
 import { writeRosterExports } from '../exports/index.js';
 import { openStore } from '../store/db.js';
 import { syncIntegration } from '../sync/run.js';
-import { configPaths, integrationCommandOptions, parseCommandArgs, pickFormat } from './args.js';
 import { ExitCode, worstExitCode } from './exit-codes.js';
-import { exportDirFor } from './export-files.js';
-import { selectIntegrations } from './integrations.js';
+import { exportDirFor, fileCommandSetup } from './export-files.js';
 import { progressReporter, summaryLine } from './progress.js';
 import { abortOnSignals, exitCodeOf } from './sync.js';
 import type { Command } from './main.js';
@@ -22,12 +19,9 @@ import type { Command } from './main.js';
 const command: Command = {
   summary: 'read the SIS and write the export files, changing nothing',
   async run(argv) {
-    const { values } = parseCommandArgs(argv, { ...integrationCommandOptions, out: { type: 'string' } });
-    const format = pickFormat(values);
-    if (!values.out) throw new UsageError('--out DIR is required: the folder to write classes.csv, users.csv and enrollments.csv into');
-    const loaded = await loadConfigForCommand(configPaths(values), values, format);
-    if (!loaded) return ExitCode.config;
-    const integrations = selectIntegrations(loaded.config, values.integration);
+    const setup = await fileCommandSetup(argv);
+    if (setup.out === undefined) return ExitCode.config;
+    const { out, format, policy, integrations } = setup;
     const abort = abortOnSignals();
     const codes: number[] = [];
     const report = [];
@@ -43,7 +37,7 @@ const command: Command = {
               integration: previewOf(integration),
               jobs: ['classes', 'students'],
               trigger: 'manual',
-              getSecret: () => resolveSecret(integration.sis.clientSecret, loaded.policy),
+              getSecret: () => resolveSecret(integration.sis.clientSecret, policy),
               signal: abort.signal,
               progress: format === 'text' ? progressReporter() : undefined,
             });
@@ -55,7 +49,7 @@ const command: Command = {
               if (format === 'text') for (const r of results) process.stderr.write(`${summaryLine(r)}\n`);
               continue;
             }
-            const dir = exportDirFor(values.out, integration, integrations);
+            const dir = exportDirFor(out, integration, integrations);
             const written = await writeRosterExports(store, integration.name, dir);
             report.push({ integration: integration.name, ok: true, dir, ...written, issues: results.map((r) => r.quality) });
             if (format === 'text') {

@@ -10,14 +10,11 @@ import {
   forbiddenError,
   formEncode,
   scrub,
-  timeoutError,
-  tlsError,
   tokenUnreachableError,
-  unavailableError,
   type SisError,
 } from './errors.js';
 import { NetworkFailure, type HttpResponse, type HttpTransport } from './http.js';
-import { commonStatusError, parseJsonBody } from './responses.js';
+import { commonStatusError, networkFailureError, parseJsonBody } from './responses.js';
 
 export interface TokenSourceOptions {
   tokenUrl: string;
@@ -103,17 +100,9 @@ export class TokenSource {
 
   private networkError(failure: NetworkFailure): SisError {
     const { tokenUrl, timeoutSeconds } = this.options;
-    switch (failure.kind) {
-      case 'dns':
-      case 'refused':
-        return tokenUnreachableError(tokenUrl, failure.kind, failure.detail, failure.cause);
-      case 'tls':
-        return tlsError(tokenUrl, failure.detail, failure.cause);
-      case 'timeout':
-        return timeoutError(tokenUrl, timeoutSeconds, failure.attempts);
-      default:
-        return unavailableError(tokenUrl, failure.detail, failure.attempts, failure.cause);
-    }
+    // A token URL that cannot be reached at all has its own error (wrong host or port); the rest as for data.
+    if (failure.kind === 'dns' || failure.kind === 'refused') return tokenUnreachableError(tokenUrl, failure.kind, failure.detail, failure.cause);
+    return networkFailureError(failure, tokenUrl, timeoutSeconds);
   }
 
   private statusError(res: HttpResponse, secret: string): SisError {
