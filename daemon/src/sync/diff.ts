@@ -32,11 +32,11 @@ function same(knex: Knex, left: string, right: string): string {
   return sqlite ? `${left} IS ${right}` : `${left} IS NOT DISTINCT FROM ${right}`;
 }
 
-function keyMatch(t: RosterTable, left: string, right: string): string {
+export function keyMatch(t: RosterTable, left: string, right: string): string {
   return t.key.map((k) => `${left}."${k}" = ${right}."${k}"`).join(' AND ');
 }
 
-function valuesMatch(knex: Knex, t: RosterTable, left: string, right: string): string {
+export function valuesMatch(knex: Knex, t: RosterTable, left: string, right: string): string {
   return t.values.map((v) => same(knex, `${left}."${v}"`, `${right}."${v}"`)).join(' AND ');
 }
 
@@ -47,11 +47,14 @@ function ownedRows(t: RosterTable, integration: string): { sql: string; bindings
     : { sql: `r.integration = ?`, bindings: [integration] };
 }
 
+/** The rows of a raw query: better-sqlite3 returns them as is, PostgreSQL as { rows }. */
+export async function rawRows<T>(knex: Knex, sql: string, bindings: unknown[]): Promise<T[]> {
+  const result = (await knex.raw(sql, bindings as Knex.RawBinding[])) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
 async function count(knex: Knex, sql: string, bindings: unknown[]): Promise<number> {
-  const rows = (await knex.raw(sql, bindings as Knex.RawBinding[])) as unknown;
-  // better-sqlite3 returns the rows; PostgreSQL returns { rows }.
-  const list = Array.isArray(rows) ? rows : (rows as { rows: { n: number }[] }).rows;
-  return Number((list[0] as { n: number | string }).n);
+  return Number((await rawRows<{ n: number | string }>(knex, sql, bindings))[0]!.n);
 }
 
 export async function countChanges(ctx: Context, t: RosterTable): Promise<ChangeCounts> {

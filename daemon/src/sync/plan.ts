@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Snapshot } from './snapshot.js';
 import type { RosterKind, RosterTable } from '../roster/tables.js';
-import type { ChangeCounts } from './diff.js';
+import { keyMatch, rawRows, valuesMatch, type ChangeCounts } from './diff.js';
 
 /**
  * What a run would change, readable by people: per kind and per school, and the first changes of each kind
@@ -41,12 +41,8 @@ function changeQuery(ctx: Ctx, t: RosterTable, change: Change): { sql: string; b
   const { snapshot, integration } = ctx;
   const staged = `"${snapshot.table(t.staged)}"`;
   const store = `"${t.table}"`;
-  const keyMatch = (a: string, b: string) => t.key.map((k) => `${a}."${k}" = ${b}."${k}"`).join(' AND ');
   const roleS = t.role ? `AND s.role = '${t.role}'` : '';
   const roleR = t.role ? `AND r.role = '${t.role}'` : '';
-  const sqlite = /sqlite/.test(String(ctx.knex.client.config.client));
-  const same = (a: string, b: string) => (sqlite ? `${a} IS ${b}` : `${a} IS NOT DISTINCT FROM ${b}`);
-  const valuesMatch = t.values.map((v) => same(`s."${v}"`, `r."${v}"`)).join(' AND ');
   // The row whose label and school we show: the staged row for creations and updates, the stored one for deletions.
   const x = change === 'deleted' ? 'r' : 's';
   const { id, school, label } = describe(ctx, t, x);
@@ -57,19 +53,19 @@ function changeQuery(ctx: Ctx, t: RosterTable, change: Change): { sql: string; b
   switch (change) {
     case 'created':
       return {
-        sql: `${select} FROM ${staged} s WHERE 1 = 1 ${roleS} AND NOT EXISTS (SELECT 1 FROM ${store} r WHERE r.integration = ? AND ${keyMatch('r', 's')})`,
+        sql: `${select} FROM ${staged} s WHERE 1 = 1 ${roleS} AND NOT EXISTS (SELECT 1 FROM ${store} r WHERE r.integration = ? AND ${keyMatch(t, 'r', 's')})`,
         bindings: [integration],
         orderBy,
       };
     case 'deleted':
       return {
-        sql: `${select} FROM ${store} r WHERE r.integration = ? ${roleR} AND NOT EXISTS (SELECT 1 FROM ${staged} s WHERE ${keyMatch('s', 'r')})`,
+        sql: `${select} FROM ${store} r WHERE r.integration = ? ${roleR} AND NOT EXISTS (SELECT 1 FROM ${staged} s WHERE ${keyMatch(t, 's', 'r')})`,
         bindings: [integration],
         orderBy,
       };
     case 'updated':
       return {
-        sql: `${select} FROM ${store} r JOIN ${staged} s ON ${keyMatch('s', 'r')} WHERE r.integration = ? ${roleR} AND NOT (${valuesMatch})`,
+        sql: `${select} FROM ${store} r JOIN ${staged} s ON ${keyMatch(t, 's', 'r')} WHERE r.integration = ? ${roleR} AND NOT (${valuesMatch(ctx.knex, t, 's', 'r')})`,
         bindings: [integration],
         orderBy,
       };
@@ -122,11 +118,6 @@ async function schoolNamesOf(ctx: Ctx): Promise<Map<string, string>> {
   return names;
 }
 
-async function rows<T>(knex: Knex, sql: string, bindings: unknown[]): Promise<T[]> {
-  const result = (await knex.raw(sql, bindings as Knex.RawBinding[])) as unknown;
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
-
 export async function planKind(ctx: Ctx, t: RosterTable, counts: ChangeCounts, sampleLimit: number): Promise<KindPlan> {
   const bySchool = new Map<string, KindPlan['bySchool'][number]>();
   const schoolNames = await schoolNamesOf(ctx);
@@ -135,14 +126,14 @@ export async function planKind(ctx: Ctx, t: RosterTable, counts: ChangeCounts, s
   for (const change of ['deleted', 'updated', 'created'] as const) {
     if (counts[change] === 0) continue;
     const q = changeQuery(ctx, t, change);
-    const grouped = await rows<{ _school: string | null; n: number }>(ctx.knex, `SELECT _school, COUNT(*) AS n FROM (${q.sql}) x GROUP BY _school ORDER BY _school`, q.bindings);
+    const grouped = await rawRows<{ _school: string | null; n: number }>(ctx.knex, `SELECT _school, COUNT(*) AS n FROM (${q.sql}) x GROUP BY _school ORDER BY _school`, q.bindings);
     for (const g of grouped) {
       const key = g._school ?? '';
       const entry = bySchool.get(key) ?? { schoolId: key, schoolName: schoolNames.get(key) ?? null, created: 0, updated: 0, deleted: 0 };
       entry[change] += Number(g.n);
       bySchool.set(key, entry);
     }
-    const sample = await rows<Record<string, unknown>>(ctx.knex, `${q.sql} ORDER BY ${q.orderBy} LIMIT ${Math.max(0, Math.floor(sampleLimit))}`, q.bindings);
+    const sample = await rawRows<Record<string, unknown>>(ctx.knex, `${q.sql} ORDER BY ${q.orderBy} LIMIT ${Math.max(0, Math.floor(sampleLimit))}`, q.bindings);
     if (counts[change] > sample.length) truncated = true;
     for (const row of sample) {
       const entry: ChangeSample = { change, id: String(row._id), label: String(row._label ?? row._id), schoolId: (row._school as string | null) ?? null };
