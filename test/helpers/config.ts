@@ -23,23 +23,9 @@ export interface TestConfigOptions {
   extra?: string;
 }
 
-/**
- * A temp folder with a config pointing at a SIS on loopback, the secret in a mounted-style file beside it
- * (the config's own folder is an allowed secret location), and the store and exports inside the folder.
- */
-export async function writeTestConfig(sis: SisEndpoint, options: TestConfigOptions = {}): Promise<{ dir: string; file: string; secretFile: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'rosterd-test-'));
-  const secretFile = join(dir, 'sis-secret');
-  await writeFile(secretFile, `${sis.clientSecret}\n`, { mode: 0o600 });
-  const name = options.name ?? 'springfield';
-  const yaml = `# yaml-language-server: $schema=../schemas/oneroster.schema.json
-version: 1
-storage:
-  url: sqlite:./rosterd.db
-exports:
-  dir: ./exports
-integrations:
-  - name: ${name}
+/** One entry of `integrations:` for a SIS on loopback, its secret in ./sis-secret beside the config. */
+export function integrationYaml(sis: Omit<SisEndpoint, 'clientSecret'>, options: TestConfigOptions = {}): string {
+  return `  - name: ${options.name ?? 'springfield'}
     sis:
       version: "${options.version ?? '1.2'}"
       tokenUrl: ${sis.tokenUrl}
@@ -54,7 +40,25 @@ integrations:
       studentFolders: ${options.studentFolders ?? true}
       folderNameSuffix: ${JSON.stringify(options.folderNameSuffix ?? '2026')}
 ${options.extra ?? ''}
-${options.extraIntegrations ?? ''}`;
+`;
+}
+
+/**
+ * A temp folder with a config pointing at a SIS on loopback, the secret in a mounted-style file beside it
+ * (the config's own folder is an allowed secret location), and the store and exports inside the folder.
+ */
+export async function writeTestConfig(sis: SisEndpoint, options: TestConfigOptions = {}): Promise<{ dir: string; file: string; secretFile: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'rosterd-test-'));
+  const secretFile = join(dir, 'sis-secret');
+  await writeFile(secretFile, `${sis.clientSecret}\n`, { mode: 0o600 });
+  const yaml = `# yaml-language-server: $schema=../schemas/oneroster.schema.json
+version: 1
+storage:
+  url: sqlite:./rosterd.db
+exports:
+  dir: ./exports
+integrations:
+${integrationYaml(sis, options)}${options.extraIntegrations ?? ''}`;
   const file = join(dir, 'oneroster.yaml');
   await writeFile(file, yaml);
   return { dir, file, secretFile };

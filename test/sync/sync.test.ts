@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSim, type Faults, type RunningSim } from '../../daemon/src/sim/index.js';
 import { todayIn } from '../../daemon/src/sync/today.js';
 import { runCli } from '../helpers/cli.js';
-import { writeTestConfig } from '../helpers/config.js';
+import { integrationYaml, writeTestConfig } from '../helpers/config.js';
 import { expectExportsEqual } from './roster-equality.js';
 
 /**
@@ -318,18 +318,7 @@ describe('several integrations and concurrent runs', () => {
     sim = await startSim({ version: '1.2', size: 'tiny', seed: 31 });
     const other = await startSim({ version: '1.1', size: 'tiny', seed: 32, clientSecret: sim.clientSecret });
     try {
-      const second = `  - name: shelbyville
-    sis:
-      version: "1.1"
-      tokenUrl: ${other.tokenUrl}
-      urlPrefix: ${other.urlPrefix}
-      clientId: ${other.clientId}
-      clientSecret: { file: ./sis-secret }
-      orgId: ${other.orgId}
-    hapara:
-      classNameFormat: CourseName-Period
-      folderNameSuffix: "2026"
-  - name: disabled
+      const second = `${integrationYaml(other, { name: 'shelbyville', version: '1.1' })}  - name: disabled
     enabled: false
     sis:
       version: "1.2"
