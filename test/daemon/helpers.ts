@@ -224,3 +224,19 @@ export function metricValue(text: string, name: string, labels: Record<string, s
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The finished runs of the data log once the daemon is idle: a run is recorded as finished before its worker
+ * has published the exports and handed the job back, so a trigger in between would get 409.
+ */
+export async function finishedRuns(base: string, token: string, enough: (runs: { id: number; job: string; status: string }[]) => boolean, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const runs = (await getJson(`${base}/api/v1/runs`, token)).body.runs as { id: number; job: string; status: string }[];
+    const health = (await getJson(`${base}/healthz`)).body as { integrations: { running: string[]; queued: string[] }[] };
+    const idle = health.integrations.every((i) => i.running.length === 0 && i.queued.length === 0);
+    if (idle && runs.every((r) => r.status !== 'running') && enough(runs)) return runs;
+    await sleep(100);
+  }
+  throw new Error(`the daemon at ${base} did not finish the expected runs within ${timeoutMs} ms`);
+}

@@ -17,7 +17,7 @@ import { createLogger, effectiveLevel, errorFields } from '../logging/logger.js'
 import { JOBS, missedJobs, Scheduler } from '../schedule/scheduler.js';
 import { openStore, type Store } from '../store/db.js';
 import { parseStoreUrl } from '../store/url.js';
-import type { Job } from '../store/runs.js';
+import { awaitingDecision, FINISHED, type Job } from '../store/runs.js';
 import { RosterdError } from '../errors.js';
 import type { DecideInput, DecideOutcome } from './decide-worker.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
@@ -162,6 +162,7 @@ export class Daemon {
     logger.info({ version: VERSION, listen: `${this.address.host}:${this.address.port}`, file: options.file, checksum: first.checksum }, 'rosterd starting');
 
     this.store = await openStore(first.config.storage.url);
+    metrics.beforeScrape = () => this.refreshHeld();
     await this.pruneDataLog();
     await this.restoreFromDataLog(first.config);
     this.ready = true;
@@ -219,10 +220,25 @@ export class Daemon {
         this.metrics.declareJob(integration.name, job);
         const success = await this.store.runs.lastRun(integration.name, job, ['succeeded', 'succeeded_with_issues']);
         if (success?.endedAt) this.metrics.setLastSuccess(integration.name, job, new Date(success.endedAt));
-        const last = await this.store.runs.lastRun(integration.name, job);
-        this.metrics.setHeld(integration.name, job, last?.status === 'held');
       }
       this.metrics.setRosterObjects(integration.name, await countRosterObjects(this.store.knex, integration.name));
+    }
+    await this.refreshHeld(config);
+  }
+
+  /**
+   * rosterd_sync_held from the data log: a held run can be approved or discarded by `rosterd approve|discard`
+   * in another process, which this daemon only learns from the store. Read at every scrape, so the alert clears
+   * on the next scrape after the decision. A run in progress does not clear it: the gauge follows the last
+   * finished run, so an alert's `for:` clock is not reset by the next scheduled attempt.
+   */
+  private async refreshHeld(config: Config = this.config): Promise<void> {
+    try {
+      for (const integration of config.integrations) {
+        for (const job of JOBS) this.metrics.setHeld(integration.name, job, awaitingDecision(await this.store.runs.lastRun(integration.name, job, FINISHED)));
+      }
+    } catch (err) {
+      this.logger.warn({ ...errorFields(err) }, 'could not read held runs from the data log for /metrics; rosterd_sync_held keeps its last value');
     }
   }
 
@@ -257,7 +273,9 @@ export class Daemon {
       const success = await this.store.runs.lastRun(name, job, ['succeeded', 'succeeded_with_issues']);
       const next = this.scheduler.nextRun(name, job);
       if (success) neverSynced = false;
-      if (enabled && last && !['succeeded', 'succeeded_with_issues', 'running'].includes(last.status)) status = last.status === 'held' ? 'held' : 'failing';
+      // A held run an admin has decided (discarded, superseded) is no longer waiting: not 'held', not failing.
+      if (enabled && last && !['succeeded', 'succeeded_with_issues', 'running', 'held'].includes(last.status)) status = 'failing';
+      if (enabled && awaitingDecision(last) && status !== 'failing') status = 'held';
       jobs[job] = {
         lastRun: last ? { id: last.id, status: last.status, trigger: last.trigger, startedAt: last.startedAt, endedAt: last.endedAt, errorCode: last.errorCode } : null,
         lastSuccess: success?.endedAt ? { runId: success.id, at: success.endedAt, ageSeconds: Math.round((now - Date.parse(success.endedAt)) / 1000) } : null,

@@ -5,6 +5,7 @@
  * integrations on reload, so cardinality stays bounded by the config.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { FINISHED } from '../store/runs.js';
 import { VERSION } from '../version.js';
 
 type Labels = Record<string, string>;
@@ -36,7 +37,6 @@ export interface JobOutcome {
   quality: Record<string, number>;
 }
 
-const FINAL_STATUSES = ['succeeded', 'succeeded_with_issues', 'failed', 'held', 'interrupted'] as const;
 
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -59,7 +59,7 @@ export class DaemonMetrics {
   );
   private readonly lastSuccess = this.track(new Gauge({ name: 'rosterd_sync_last_success_timestamp_seconds', help: 'When the last successful run of the job ended (restored from the data log at start).', labelNames: ['integration', 'job'], registers: [this.registry] }));
   private readonly running = this.track(new Gauge({ name: 'rosterd_sync_running', help: 'Whether a run of the job is in progress.', labelNames: ['integration', 'job'], registers: [this.registry] }));
-  private readonly held = this.track(new Gauge({ name: 'rosterd_sync_held', help: 'Whether the last run of the job was held for review.', labelNames: ['integration', 'job'], registers: [this.registry] }));
+  private readonly held = this.track(new Gauge({ name: 'rosterd_sync_held', help: 'Whether the last finished run of the job is held, waiting for an admin to approve or discard it.', labelNames: ['integration', 'job'], registers: [this.registry] }));
   private readonly nextRun = this.track(new Gauge({ name: 'rosterd_sync_next_run_timestamp_seconds', help: 'When the job is next scheduled (absent when it is not scheduled).', labelNames: ['integration', 'job'], registers: [this.registry] }));
   private readonly objects = this.track(new Gauge({ name: 'rosterd_roster_objects', help: 'Objects in the stored roster by kind.', labelNames: ['integration', 'kind'], registers: [this.registry] }));
   private readonly changes = this.track(new Counter({ name: 'rosterd_sync_changes_total', help: 'Roster changes applied by sync runs.', labelNames: ['integration', 'kind', 'change'], registers: [this.registry] }));
@@ -114,7 +114,7 @@ export class DaemonMetrics {
     this.held.set(this.labels(this.held, { integration, job }), 0);
     // Every final status from zero: Prometheus cannot see a counter's first increment without a prior sample,
     // so increase(rosterd_sync_runs_total{result="failed"}[...]) would miss the first failure.
-    for (const result of FINAL_STATUSES) this.runs.inc(this.labels(this.runs, { integration, job, result }), 0);
+    for (const result of FINISHED) this.runs.inc(this.labels(this.runs, { integration, job, result }), 0);
   }
 
   setRunning(integration: string, job: string, running: boolean): void {
@@ -173,7 +173,14 @@ export class DaemonMetrics {
     for (const t of this.tracked) t.forget((l) => l.integration === undefined || names.has(l.integration));
   }
 
+  /**
+   * Called before every scrape, for gauges whose truth lives in the store and can change outside this process
+   * (an admin deciding a held run with the CLI while the daemon runs).
+   */
+  beforeScrape: (() => Promise<void>) | null = null;
+
   async text(): Promise<string> {
+    await this.beforeScrape?.();
     return this.registry.metrics();
   }
 

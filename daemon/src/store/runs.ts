@@ -14,6 +14,14 @@ import {
 
 export type RunStatus = 'running' | 'succeeded' | 'succeeded_with_issues' | 'failed' | 'held' | 'interrupted';
 export type Job = 'classes' | 'students';
+
+/** Every status a run ends in. */
+export const FINISHED: readonly RunStatus[] = ['succeeded', 'succeeded_with_issues', 'failed', 'held', 'interrupted'];
+
+/** A held run nobody has approved, discarded or superseded yet. */
+export function awaitingDecision(run: Pick<RunRecord, 'status' | 'decision'> | null | undefined): boolean {
+  return run?.status === 'held' && run.decision === null;
+}
 export type Trigger = 'manual' | 'schedule' | 'api' | 'catch-up';
 
 /** kinds: schools, classes, teachers, students, enrollments */
@@ -317,7 +325,7 @@ export class RunLog {
     return { ...run, issues: rows.map(toIssue) };
   }
 
-  async lastRun(integration: string, job: Job, status?: RunStatus[]): Promise<RunRecord | null> {
+  async lastRun(integration: string, job: Job, status?: readonly RunStatus[]): Promise<RunRecord | null> {
     const query = this.knex<RunRow>(RUNS).where({ integration, job }).orderBy('id', 'desc').first();
     if (status && status.length > 0) query.whereIn('status', status);
     const row = (await query) as RunRow | undefined;
