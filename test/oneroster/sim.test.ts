@@ -95,6 +95,7 @@ for (const version of ['1.1', '1.2'] as const) {
       ['connection resets every 5th request', { resetEvery: 5 }],
       ['tokens that expire early', { tokenTtlSeconds: 1, expireTokensEarly: true, latencyMs: 20 }, { pageSize: 5 }],
       ['latency', { latencyMs: 5 }],
+      ['a load balancer that needs its affinity cookie back', { stickySessions: true }],
     ];
 
     for (const [name, fault, overrides] of faults) {
@@ -119,7 +120,7 @@ for (const version of ['1.1', '1.2'] as const) {
           if (fault.expireTokensEarly) expect(codes).toContain(401);
         } finally {
           await client.close();
-          sim.setFaults({ clampLimit: null, omitTotalCount: false, omitLink: false, rateLimitEvery: null, unavailableEvery: null, resetEvery: null, tokenTtlSeconds: 3600, expireTokensEarly: false, latencyMs: 0 });
+          sim.setFaults({ clampLimit: null, omitTotalCount: false, omitLink: false, rateLimitEvery: null, unavailableEvery: null, resetEvery: null, tokenTtlSeconds: 3600, expireTokensEarly: false, latencyMs: 0, stickySessions: false });
         }
       });
     }

@@ -76,6 +76,33 @@ describe('token endpoint', () => {
   });
 });
 
+describe('sticky sessions (a load balancer that pins clients with a cookie)', () => {
+  let sim: RunningSim;
+  beforeAll(async () => {
+    sim = await startSim({ version: '1.2', size: 'tiny', seed: 1, today: FIXED_TODAY, faults: { stickySessions: true } });
+  });
+  afterAll(() => sim.close());
+
+  test('a token works only with the affinity cookie of the node that issued it', async () => {
+    const issued = await fetch(sim.tokenUrl, { method: 'POST', headers: { authorization: basic(sim.clientId, sim.clientSecret) }, body: new URLSearchParams({ grant_type: 'client_credentials' }) });
+    expect(issued.status).toBe(200);
+    const cookie = issued.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^SIMLB=node-\d+; Path=\/; HttpOnly$/);
+    const token = ((await issued.json()) as { access_token: string }).access_token;
+    const pinned = cookie.split(';')[0]!;
+
+    const withCookie = await fetch(`${sim.urlPrefix}/orgs`, { headers: { authorization: `Bearer ${token}`, cookie: pinned } });
+    expect(withCookie.status).toBe(200);
+    expect(withCookie.headers.get('set-cookie')).toBeNull(); // already pinned
+
+    const withoutCookie = await get(sim, token, '/orgs');
+    expect(withoutCookie.status).toBe(401);
+    expect(withoutCookie.headers.get('www-authenticate')).toContain('invalid_token');
+    expect(withoutCookie.headers.get('set-cookie')).toMatch(/^SIMLB=node-\d+/);
+    expect(withoutCookie.headers.get('set-cookie')).not.toBe(cookie);
+  });
+});
+
 describe('collections, paging and queries (1.2)', () => {
   let sim: RunningSim;
   let token: string;

@@ -51,6 +51,7 @@ describe.each(['1.1', '1.2'] as const)('sync over OneRoster %s', (version) => {
     ['connection resets', { resetEvery: 6 }],
     ['tokens that expire early', { tokenTtlSeconds: 1, expireTokensEarly: true, latencyMs: 30 }],
     ['latency', { latencyMs: 20 }],
+    ['a load balancer that needs its affinity cookie back', { stickySessions: true }],
   ];
   it.each(faults)('loses and repeats nothing with %s', async (_name, fault) => {
     const { out } = await syncAndExport(version, fault);

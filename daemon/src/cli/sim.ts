@@ -26,6 +26,7 @@ Options:
 Misbehaviours:
   --clamp-limit N  --omit-total-count  --omit-link  --rate-limit-every N  --retry-after S
   --unavailable-every N  --reset-every N  --token-ttl S  --expire-tokens-early  --latency-ms N  --html-responses
+  --sticky-sessions (tokens work only with the load balancer's affinity cookie, as at Aeries)
 `;
 
 const command: Command = {
@@ -38,7 +39,7 @@ const command: Command = {
       'clamp-limit': { type: 'string' }, 'omit-total-count': { type: 'boolean' }, 'omit-link': { type: 'boolean' },
       'rate-limit-every': { type: 'string' }, 'retry-after': { type: 'string' }, 'unavailable-every': { type: 'string' },
       'reset-every': { type: 'string' }, 'token-ttl': { type: 'string' }, 'expire-tokens-early': { type: 'boolean' },
-      'latency-ms': { type: 'string' }, 'html-responses': { type: 'boolean' },
+      'latency-ms': { type: 'string' }, 'html-responses': { type: 'boolean' }, 'sticky-sessions': { type: 'boolean' },
     });
     if (values.help) {
       process.stdout.write(HELP);
@@ -64,6 +65,7 @@ const command: Command = {
       expireTokensEarly: values['expire-tokens-early'] ?? false,
       latencyMs: intOption('latency-ms', values['latency-ms'], 0, 0),
       htmlResponses: values['html-responses'] ?? false,
+      stickySessions: values['sticky-sessions'] ?? false,
     };
     const port = intOption('port', values.port, 8750, 0);
     if (port > 65535) throw new UsageError(`--port must be at most 65535, not "${port}"`);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { RosterdError } from '../errors.js';
+import { CookieJar } from './cookies.js';
 import { SisErrorCode, safeCause } from './errors.js';
 import { abortReason, nextDelayMs, parseRetryAfterMs, sleep, type RetryPolicy } from './retry.js';
 
@@ -67,6 +68,8 @@ export interface TransportOptions {
 export class HttpTransport {
   private dispatcher: Promise<Dispatcher> | null = null;
   private closed = false;
+  /** Load-balancer affinity cookies (Aeries): a token is often known only to the node that issued it. */
+  private readonly cookies = new CookieJar();
 
   constructor(private readonly options: TransportOptions) {}
 
@@ -110,16 +113,19 @@ export class HttpTransport {
     const report = (code: AttemptCode): void => {
       this.options.onAttempt?.({ code, seconds: (performance.now() - started) / 1000, kind: req.kind });
     };
+    const target = new URL(req.url);
+    const cookie = this.cookies.header(target);
     try {
       const res = await request(req.url, {
         dispatcher,
         method: req.method,
-        headers: req.headers,
+        headers: cookie === null ? req.headers : { ...req.headers, cookie },
         body: req.body,
         signal: deadline.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
+      this.cookies.store(target, res.headers['set-cookie']);
       const body = await res.body.text();
       report(res.statusCode);
       return { status: res.statusCode, headers: res.headers, body };

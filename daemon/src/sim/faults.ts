@@ -16,6 +16,11 @@ export interface Faults {
   /** Tokens stop working at half the lifetime expires_in says. */
   expireTokensEarly: boolean;
   latencyMs: number;
+  /**
+   * A load balancer that pins clients to a node with a cookie (Aeries): a token works only on the node that issued
+   * it, so a client that does not send the SIMLB cookie back gets 401 on its data requests.
+   */
+  stickySessions: boolean;
   /** Data paths answer 200 text/html (a login page: a misconfigured prefix or proxy). */
   htmlResponses: boolean;
   /** Collections served empty, with X-Total-Count 0 (e.g. ['enrollments']). */
@@ -37,6 +42,7 @@ export const DEFAULT_FAULTS: Faults = {
   tokenTtlSeconds: 3600,
   expireTokensEarly: false,
   latencyMs: 0,
+  stickySessions: false,
   htmlResponses: false,
   emptyCollections: [],
   shortCollections: {},

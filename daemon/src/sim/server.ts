@@ -35,6 +35,9 @@ export class SimServer {
   private readonly tokens: TokenIssuer;
   private readonly scopes: ReturnType<typeof scopesFor>;
   private readonly prefixPath: string;
+  /** stickySessions: the node that issued each token, and how many nodes have been handed out. */
+  private readonly tokenNodes = new Map<string, number>();
+  private nodes = 0;
 
   constructor(private readonly options: SimServerOptions) {
     this.faults = { ...DEFAULT_FAULTS, ...options.faults };
@@ -66,6 +69,7 @@ export class SimServer {
       return this.status(res, 404, 'unknownobject', `no OneRoster ${this.options.version} endpoint at ${url.pathname}; the prefix is ${this.prefixPath}`);
     }
 
+    const node = this.stickyNode(req, res);
     this.requests++;
     const n = this.requests;
     const every = (k: number | null) => k !== null && k > 0 && n % k === 0;
@@ -83,6 +87,11 @@ export class SimServer {
     if (granted === 'missing' || granted === 'expired') {
       return this.status(res, 401, 'unauthorisedrequest', granted === 'missing' ? 'a bearer token is required' : 'the access token is invalid or expired', {
         'www-authenticate': granted === 'missing' ? 'Bearer realm="oneroster-sim"' : 'Bearer realm="oneroster-sim", error="invalid_token"',
+      });
+    }
+    if (node !== null && this.tokenNodes.get(bearer(req.headers.authorization)) !== node) {
+      return this.status(res, 401, 'unauthorisedrequest', `the access token is not known on node ${node} (simulated load balancer: send the SIMLB cookie back)`, {
+        'www-authenticate': 'Bearer realm="oneroster-sim", error="invalid_token"',
       });
     }
     if (this.faults.htmlResponses) {
@@ -225,8 +234,26 @@ export class SimServer {
     }
     const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
     const answer = this.tokens.issue(req.headers.authorization, form, this.faults.tokenTtlSeconds, this.faults.expireTokensEarly);
+    const node = this.stickyNode(req, res);
+    if (node !== null && typeof answer.body.access_token === 'string') {
+      if (this.tokenNodes.size >= 10_000) this.tokenNodes.delete(this.tokenNodes.keys().next().value!);
+      this.tokenNodes.set(answer.body.access_token, node);
+    }
     res.writeHead(answer.status, answer.headers);
     res.end(JSON.stringify(answer.body));
+  }
+
+  /**
+   * stickySessions: the node the SIMLB cookie pins this request to; a request without it lands on a new node and
+   * is told to stick to it with Set-Cookie. Null when the fault is off.
+   */
+  private stickyNode(req: IncomingMessage, res: ServerResponse): number | null {
+    if (!this.faults.stickySessions) return null;
+    const pinned = /(?:^|;\s*)SIMLB=node-(\d+)(?:;|$)/.exec(req.headers.cookie ?? '');
+    if (pinned && Number(pinned[1]) <= this.nodes) return Number(pinned[1]);
+    const node = ++this.nodes;
+    res.setHeader('set-cookie', `SIMLB=node-${node}; Path=/; HttpOnly`);
+    return node;
   }
 
   private json(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
@@ -243,4 +270,8 @@ export class SimServer {
       imsx_CodeMinor: { imsx_codeMinorField: [{ imsx_codeMinorFieldName: 'TargetEndSystem', imsx_codeMinorFieldValue: codeMinor }] },
     }));
   }
+}
+
+function bearer(authorization: string | undefined): string {
+  return authorization?.toLowerCase().startsWith('bearer ') ? authorization.slice(7).trim() : '';
 }
