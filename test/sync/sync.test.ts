@@ -94,7 +94,8 @@ describe('classes before students', () => {
     const gone = effect.toBeDeleted.classes[0]!;
     const db = join(cfg.dir, 'rosterd.db');
     expect(rosterRows(db).memberships.some((m) => (m as unknown as { class_id: string }).class_id === gone && m.role === 'student')).toBe(true);
-    expect((await runCli(['sync', '-c', cfg.file, '--job', 'classes'])).code).toBe(0);
+    const classesRun = await runCli(['sync', '-c', cfg.file, '--job', 'classes']);
+    expect(classesRun.code, classesRun.stderr + classesRun.stdout).toBe(0);
     // The store still has the students' memberships (the students job owns them) ...
     expect(rosterRows(db).memberships.some((m) => (m as unknown as { class_id: string }).class_id === gone && m.role === 'student')).toBe(true);
     // ... but the platform's files never list members of a class that is not there.
@@ -354,11 +355,12 @@ describe('several integrations and concurrent runs', () => {
   it('a second sync of the same job refuses while the first runs, and --wait waits for it', async () => {
     sim = await startSim({ version: '1.2', size: 'tiny', seed: 33 });
     const cfg = await writeTestConfig(sim);
-    sim.setFaults({ latencyMs: 120 });
+    // Slow enough that the first run is still going when a second CLI process has started, even on a busy machine.
+    sim.setFaults({ latencyMs: 400 });
     const first = runCli(['sync', '-c', cfg.file]);
     await waitFor(async () => (await runningRun(join(cfg.dir, 'rosterd.db')).catch(() => null)) !== null, 20_000);
     const second = await runCli(['sync', '-c', cfg.file]);
-    expect(second.code).toBe(1);
+    expect(second.code, second.stdout).toBe(1);
     expect(second.stderr).toMatch(/ROSTERD_JOB_RUNNING/);
     expect(second.stderr).toMatch(/already running/);
     const waited = await runCli(['sync', '-c', cfg.file, '--wait']);
