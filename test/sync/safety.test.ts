@@ -109,6 +109,54 @@ describe('deletion limits', () => {
   });
 });
 
+describe('additions-only mode', () => {
+  it('creates and updates but deletes nothing, says what it kept, and the deletions wait for the mode to end', async () => {
+    const cfg = await setup(`    safety:
+      additionsOnly: true
+      deletions:
+        students: { maxCount: 3 }
+`);
+    const before = await json(['export', '-c', cfg.file, '--out', join(cfg.dir, 'before')]);
+    const effect = sim!.setMutation({ removeStudents: 5, renameUsers: 2 });
+    expect(effect.removedStudents).toHaveLength(5);
+
+    const planned = await json(['plan', '-c', cfg.file]);
+    expect(planned.code).toBe(0);
+    const studentsPlan = planned.body.plans.find((p: { job: string }) => p.job === 'students');
+    expect(studentsPlan.counts.students).toMatchObject({ deleted: 0, kept: 5 });
+    const planText = await runCli(['plan', '-c', cfg.file]);
+    expect(planText.stdout).toMatch(/additions only \(safety\.additionsOnly\): kept, not deleted: 5 students, \d+ enrollments/);
+
+    // Five students over a limit of three: not held, because nothing is deleted.
+    const synced = await json(['sync', '-c', cfg.file]);
+    expect(synced.code, synced.stderr).toBe(0);
+    const [classes, students] = synced.body.runs;
+    expect(students.status).toMatch(/^succeeded/);
+    expect(students.counts.students).toMatchObject({ deleted: 0, kept: 5 });
+    expect(students.counts.enrollments.deleted).toBe(0);
+    expect(students.counts.enrollments.kept).toBeGreaterThan(0);
+    expect(classes.counts.teachers.updated + students.counts.students.updated).toBe(2); // the renames did apply
+    const after = await json(['export', '-c', cfg.file, '--out', join(cfg.dir, 'after')]);
+    expect(after.body.exports[0].counts).toEqual(before.body.exports[0].counts);
+    const logged = await json(['logs', '-c', cfg.file, String(students.runId)]);
+    expect(logged.body.issues).toContainEqual(expect.objectContaining({ rule: 'deletions_withheld', severity: 'info', recordKind: 'students', message: expect.stringMatching(/^kept 5 students/) }));
+    expect((await runCli(['logs', '-c', cfg.file, String(students.runId)])).stdout).toMatch(/students\s+\+0 ~\d+ -0 kept 5/);
+
+    // A kind that comes back empty is still held: additions-only is no reason to trust a broken feed.
+    sim!.setFaults({ emptyCollections: ['enrollments'] });
+    const empty = await json(['sync', '-c', cfg.file, '--job', 'students']);
+    expect(empty.code).toBe(3);
+    expect(empty.body.runs[0].holdReasons[0]).toMatchObject({ type: 'empty_feed', kind: 'enrollments' });
+    sim!.setFaults({ emptyCollections: [] });
+
+    // Mode off: the withheld deletions are planned again, and the limit holds them.
+    await writeFile(cfg.file, (await readFile(cfg.file, 'utf8')).replace('additionsOnly: true', 'additionsOnly: false'));
+    const off = await json(['sync', '-c', cfg.file, '--job', 'students']);
+    expect(off.code).toBe(3);
+    expect(off.body.runs[0].holdReasons[0]).toMatchObject({ type: 'deletion_limit', kind: 'students', deleted: 5 });
+  });
+});
+
 describe('plan', () => {
   it('shows what the following sync does, and writes nothing', async () => {
     const cfg = await setup('');

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { nextScheduledRuns } from '../schedule/scheduler.js';
 import { openStore } from '../store/db.js';
 import type { RunRecord } from '../store/runs.js';
+import { describeCounts } from '../sync/diff.js';
 import { configPaths, integrationCommandOptions, intOption, parseCommandArgs, pickFormat } from './args.js';
 import { ExitCode } from './exit-codes.js';
 import type { Command } from './main.js';
@@ -108,7 +109,7 @@ function describeRun(run: RunRecord & { issues: { rule: string; severity: string
   if (run.errorCode) lines.push(`Error:    ${run.errorCode}: ${run.errorMessage ?? ''}`);
   if (run.counts) {
     lines.push('Changes:');
-    for (const [kind, c] of Object.entries(run.counts)) lines.push(`  ${kind.padEnd(12)} +${c.created} ~${c.updated} -${c.deleted}${c.unchanged === undefined ? '' : ` =${c.unchanged}`}`);
+    for (const [kind, c] of Object.entries(run.counts)) lines.push(`  ${kind.padEnd(12)} ${describeCounts(c)}${c.unchanged === undefined ? '' : ` =${c.unchanged}`}`);
   }
   lines.push(`Issues:   ${run.issues.length === 0 ? 'none' : run.issues.length}`);
   for (const i of run.issues) lines.push(`  [${i.severity}] ${i.rule}: ${i.message}`);

@@ -67,8 +67,10 @@ export function describePlan(plan: JobPlan): string {
   lines.push(`  ${'kind'.padEnd(12)} ${'create'.padStart(8)} ${'update'.padStart(8)} ${'delete'.padStart(8)} ${'same'.padStart(8)} ${'stored'.padStart(8)}`);
   for (const [kind, c] of Object.entries(plan.counts)) {
     if (!c) continue;
-    lines.push(`  ${kind.padEnd(12)} ${[c.created, c.updated, c.deleted, c.unchanged, c.before].map((n) => String(n).padStart(8)).join(' ')}`);
+    lines.push(`  ${kind.padEnd(12)} ${[c.created, c.updated, c.deleted, c.unchanged, c.before].map((n) => String(n).padStart(8)).join(' ')}${c.kept ? `  (kept ${c.kept})` : ''}`);
   }
+  const kept = Object.entries(plan.counts).filter(([, c]) => c?.kept);
+  if (kept.length > 0) lines.push(`  additions only (safety.additionsOnly): kept, not deleted: ${kept.map(([kind, c]) => `${c!.kept} ${kind}`).join(', ')}`);
   for (const reason of plan.reasons) lines.push(`  HELD: ${reason.message}`);
   for (const kind of plan.kinds ?? []) lines.push(...describeKind(kind));
   const issues = Object.entries(plan.quality.counts);

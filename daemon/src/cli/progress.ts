@@ -1,4 +1,5 @@
 import type { ProgressEvent, JobResult } from '../sync/run.js';
+import { describeCounts } from '../sync/diff.js';
 
 /**
  * Progress on stderr: one rewritten line on a terminal, plain throttled lines otherwise (CI logs, kubectl logs).
@@ -50,7 +51,7 @@ function bar(received: number): string {
 
 export function summaryLine(result: JobResult): string {
   const changes = Object.entries(result.counts)
-    .map(([kind, c]) => `${kind} +${c!.created} ~${c!.updated} -${c!.deleted}`)
+    .map(([kind, c]) => `${kind} ${describeCounts(c!)}`)
     .join(', ');
   const issues = Object.entries(result.quality)
     .map(([rule, n]) => `${rule} ${n}`)

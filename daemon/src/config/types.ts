@@ -196,6 +196,8 @@ export interface SafetyConfig {
     /** Class memberships (teacher or student) a run may delete. Looser by default: memberships churn. */
     enrollments: DeletionLimit;
   };
+  /** Additions-only mode (as ClassLink OneSync offers): create and update, never delete. Records the SIS no longer returns (or marks tobedeleted) are kept in the roster, counted as `kept` per kind in the plan and the data log, and reported in a run issue `deletions_withheld`; deletion limits then have nothing to hold. For a term rollover the SIS is still part-way through. A SIS that returns none of a kind is still held. Turn it off to let the next run apply the deletions, under the deletion limits. */
+  additionsOnly: boolean;
 }
 
 /** A deletion limit: a count, a share of what the store holds, or both. A key left out (or null) is no limit of that sort; giving one key replaces both defaults. */

@@ -26,7 +26,7 @@ export type Trigger = 'manual' | 'schedule' | 'api' | 'catch-up';
 
 /** kinds: schools, classes, teachers, students, enrollments */
 export interface RunCounts {
-  [kind: string]: { created: number; updated: number; deleted: number; unchanged?: number };
+  [kind: string]: { created: number; updated: number; deleted: number; unchanged?: number; kept?: number };
 }
 
 export interface RunIssue {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { RunCounts } from '../store/runs.js';
 import type { Snapshot } from './snapshot.js';
 import type { RosterKind, RosterTable } from '../roster/tables.js';
 
@@ -16,6 +17,8 @@ export interface ChangeCounts {
   unchanged: number;
   /** Rows of this kind the store held before the run: the base for deletion limits. */
   before: number;
+  /** Additions-only mode: stored rows the SIS no longer returns, kept instead of deleted (not in `unchanged`). */
+  kept?: number;
 }
 
 export type Counts = Partial<Record<RosterKind, ChangeCounts>>;
@@ -80,6 +83,37 @@ export async function countChanges(ctx: Context, t: RosterTable): Promise<Change
     owned.bindings,
   );
   return { created, updated, deleted, unchanged: total - created - updated, before };
+}
+
+/**
+ * Additions-only mode: copies into the staged roster every stored row of this kind the SIS no longer returned,
+ * so the diff deletes nothing and the plan (held or not) applies exactly that. Returns how many were kept.
+ */
+export async function keepMissing(ctx: Context, t: RosterTable): Promise<number> {
+  const { knex, snapshot, integration } = ctx;
+  const staged = snapshot.table(t.staged);
+  const owned = ownedRows(t, integration);
+  const columns = [...t.key, ...t.values].map((c) => `"${c}"`).join(', ');
+  const missing = `FROM "${t.table}" r WHERE ${owned.sql} AND NOT EXISTS (SELECT 1 FROM "${staged}" s WHERE ${keyMatch(t, 's', 'r')})`;
+  const kept = await count(knex, `SELECT COUNT(*) AS n ${missing}`, owned.bindings);
+  if (kept > 0) await knex.raw(`INSERT INTO "${staged}" (${columns}) SELECT ${[...t.key, ...t.values].map((c) => `r."${c}"`).join(', ')} ${missing}`, owned.bindings as Knex.RawBinding[]);
+  return kept;
+}
+
+/** A plan's counts as the data log keeps them (without `before`, which only the limits need). */
+export function toRunCounts(counts: Counts): RunCounts {
+  const out: RunCounts = {};
+  for (const [kind, c] of Object.entries(counts)) {
+    if (!c) continue;
+    out[kind] = { created: c.created, updated: c.updated, deleted: c.deleted, unchanged: c.unchanged };
+    if (c.kept !== undefined) out[kind].kept = c.kept;
+  }
+  return out;
+}
+
+/** "+3 ~1 -0", with "kept N" in additions-only mode: one spelling for every summary line. */
+export function describeCounts(c: { created: number; updated: number; deleted: number; kept?: number }): string {
+  return `+${c.created} ~${c.updated} -${c.deleted}${c.kept ? ` kept ${c.kept}` : ''}`;
 }
 
 /** Applies one table's changes inside the caller's transaction. */

@@ -4,7 +4,7 @@ import { RosterdError } from '../errors.js';
 import { JOB_TABLES, type Job } from '../roster/tables.js';
 import type { Store } from '../store/db.js';
 import type { RunCounts, Trigger } from '../store/runs.js';
-import { applyChanges } from './diff.js';
+import { applyChanges, toRunCounts } from './diff.js';
 import type { JobPlan } from './prepare.js';
 import { Snapshot } from './snapshot.js';
 
@@ -108,8 +108,7 @@ export async function approveHeldRun(store: Store, runId: number, options: { by:
   const { job, integration, held } = await pendingPlan(store, runId);
   const run = await store.runs.start({ integration, job, trigger: options.trigger });
   const snapshot = Snapshot.attach(store.knex, held.snapshotId);
-  const counts: RunCounts = {};
-  for (const [kind, c] of Object.entries(held.plan.counts)) if (c) counts[kind] = { created: c.created, updated: c.updated, deleted: c.deleted, unchanged: c.unchanged };
+  const counts = toRunCounts(held.plan.counts);
   try {
     await store.knex.transaction(async (trx) => {
       await store.runs.assertHolding(trx, run.id);

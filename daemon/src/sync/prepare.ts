@@ -3,7 +3,7 @@ import type { IntegrationConfig } from '../config/types.js';
 import { buildRoster, type ClassSource } from '../roster/build.js';
 import { checkQuality, type Finding, type RuleName } from '../roster/quality.js';
 import { JOB_TABLES, type Job } from '../roster/tables.js';
-import { countChanges, type Counts } from './diff.js';
+import { countChanges, keepMissing, type Counts } from './diff.js';
 import { planKind, type KindPlan } from './plan.js';
 import { deletionLimitReasons, emptyFeedReasons, qualityBlockReasons, type HoldReason } from './safety.js';
 import type { Snapshot } from './snapshot.js';
@@ -42,7 +42,14 @@ export async function planJob(input: PlanInput): Promise<JobPlan> {
   const { collisions } = await buildRoster({ snapshot, job, integration: integration.name, hapara: integration.hapara, asOf, storeClasses: classSource });
   const quality = await checkQuality({ snapshot, job, collisions, storeClasses: classSource });
   const counts: Counts = {};
-  for (const table of JOB_TABLES[job]) counts[table.kind] = await countChanges({ knex, snapshot, integration: integration.name }, table);
+  for (const table of JOB_TABLES[job]) {
+    const ctx = { knex, snapshot, integration: integration.name };
+    // Additions-only: what the SIS dropped joins the staged roster, so nothing is deleted (and the kept rows
+    // are not "unchanged": an empty feed still holds the run).
+    const kept = integration.safety.additionsOnly ? await keepMissing(ctx, table) : 0;
+    const c = await countChanges(ctx, table);
+    counts[table.kind] = integration.safety.additionsOnly ? { ...c, unchanged: c.unchanged - kept, kept } : c;
+  }
   const reasons = [
     ...emptyFeedReasons(counts),
     ...deletionLimitReasons(counts, integration.safety),

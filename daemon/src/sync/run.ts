@@ -8,8 +8,8 @@ import type { RuleName } from '../roster/quality.js';
 import { resolveScope } from '../roster/scope.js';
 import { JOB_TABLES, type Job } from '../roster/tables.js';
 import type { Store } from '../store/db.js';
-import type { RunCounts, RunRecord, RunStatus, Trigger } from '../store/runs.js';
-import { applyChanges, type Counts } from './diff.js';
+import type { RunIssue, RunRecord, RunStatus, Trigger } from '../store/runs.js';
+import { applyChanges, toRunCounts, type Counts } from './diff.js';
 import { heldSnapshotIds, holdRun } from './held.js';
 import { planDetails, planJob, type JobPlan } from './prepare.js';
 import type { HoldReason } from './safety.js';
@@ -165,6 +165,7 @@ async function runJob(request: SyncRequest, job: Job, snapshot: Snapshot, client
         message: f.message,
       })),
     );
+    await store.runs.addIssues(run.id, withheldDeletionIssues(plan));
 
     if (plan.reasons.length > 0) {
       // Held: nothing applied; the plan (with its staged roster) waits for an admin's decision.
@@ -298,14 +299,22 @@ async function requireClassesSynced(store: Store, integration: string): Promise<
   }
 }
 
-function toRunCounts(counts: Counts): RunCounts {
-  const out: RunCounts = {};
-  for (const [kind, c] of Object.entries(counts)) if (c) out[kind] = { created: c.created, updated: c.updated, deleted: c.deleted, unchanged: c.unchanged };
-  return out;
-}
 
 function describeFailure(err: unknown, interrupted: boolean): { code: string; message: string } {
   if (interrupted) return { code: 'ROSTERD_RUN_INTERRUPTED', message: 'the run was stopped before it finished; the roster is unchanged' };
   if (isRosterdError(err)) return { code: err.code, message: err.describe() };
   return { code: 'ROSTERD_INTERNAL', message: `internal error: ${err instanceof Error ? err.message : String(err)}` };
+}
+
+/** Additions-only mode: one info issue per kind whose deletions were withheld, so the data log says so. */
+function withheldDeletionIssues(plan: JobPlan): RunIssue[] {
+  return Object.entries(plan.counts)
+    .filter(([, c]) => (c?.kept ?? 0) > 0)
+    .map(([kind, c]) => ({
+      rule: 'deletions_withheld',
+      severity: 'info' as const,
+      recordKind: kind,
+      recordId: null,
+      message: `kept ${c!.kept} ${kind} the SIS no longer returns: safety.additionsOnly is on, so this run deleted nothing`,
+    }));
 }
