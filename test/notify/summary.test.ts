@@ -23,6 +23,9 @@ describe('summaries', () => {
     const issues = summaryText(event('succeeded_with_issues'));
     expect(issues).toContain('Top data-quality issues:\n  user-without-email: 3\n  class-without-teacher: 1\n');
     expect(summaryText(event('held', { runId: 7 }))).toContain('`rosterd approve 7`');
+    const additionsOnly = summaryText(event('succeeded', { counts: { students: { created: 1, updated: 0, deleted: 0, kept: 6 } } }));
+    expect(additionsOnly).toContain('  students     1 created, 0 updated, 0 removed, 6 kept (additions only)\n');
+    expect(summaryText(event('succeeded'))).not.toContain('kept');
   });
 
   it('keep a Slack section under Slack\'s 3000-character limit', () => {

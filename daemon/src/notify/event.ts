@@ -12,6 +12,8 @@ export interface ChangeCounts {
   created: number;
   updated: number;
   deleted: number;
+  /** safety.additionsOnly: records the SIS dropped, kept instead of removed. */
+  kept?: number;
 }
 
 export interface SyncEvent {
@@ -52,7 +54,7 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 /** counts keys are plural kinds (students); singular for 1. */
 const kindWord = (kind: string, n: number) => (n !== 1 ? kind : kind.endsWith('sses') ? kind.slice(0, -2) : kind.endsWith('s') ? kind.slice(0, -1) : kind);
 
-function listChanges(counts: Record<string, ChangeCounts>, field: keyof ChangeCounts): string {
+function listChanges(counts: Record<string, ChangeCounts>, field: 'created' | 'updated' | 'deleted'): string {
   return Object.entries(counts)
     .filter(([, c]) => c[field] > 0)
     .sort(([, a], [, b]) => b[field] - a[field])
@@ -102,7 +104,7 @@ export function summaryText(e: SyncEvent): string {
   const kinds = Object.entries(e.counts);
   if (kinds.length > 0) {
     lines.push('', e.kind === 'held' ? 'Changes waiting for approval (nothing applied):' : e.kind === 'failed' ? 'Changes (nothing applied):' : 'Changes:');
-    for (const [kind, c] of kinds) lines.push(`  ${kind.padEnd(12)} ${c.created} created, ${c.updated} updated, ${c.deleted} removed`);
+    for (const [kind, c] of kinds) lines.push(`  ${kind.padEnd(12)} ${c.created} created, ${c.updated} updated, ${c.deleted} removed${c.kept ? `, ${c.kept} kept (additions only)` : ''}`);
   }
   if (e.topIssues.length > 0) {
     lines.push('', 'Top data-quality issues:');

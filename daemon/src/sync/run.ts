@@ -231,7 +231,7 @@ export function notificationEvents(result: JobResult, previous: RunRecord | null
       break;
   }
   const counts: SyncEvent['counts'] = {};
-  for (const [kind, c] of Object.entries(result.counts)) if (c) counts[kind] = { created: c.created, updated: c.updated, deleted: c.deleted };
+  for (const [kind, c] of Object.entries(result.counts)) if (c) counts[kind] = { created: c.created, updated: c.updated, deleted: c.deleted, ...(c.kept ? { kept: c.kept } : {}) };
   const topIssues = Object.entries(result.quality)
     .map(([rule, count]) => ({ rule, count: count ?? 0 }))
     .sort((a, b) => b.count - a.count)
