@@ -1,6 +1,7 @@
 /** Class names: the five Hāpara formats, {{token}} templates, and folder names. */
 import { describe, expect, it } from 'vitest';
 import { CLASS_NAME_FORMATS, compileClassNameFormat, folderName, TEMPLATE_TOKENS, type NameContext } from '../../daemon/src/roster/naming.js';
+import { disambiguate } from '../../daemon/src/roster/build.js';
 
 const ctx = (over: Partial<{ [K in keyof NameContext]: Partial<NameContext[K]> }> = {}): NameContext => ({
   class: { title: 'Algebra I - Period 3', classCode: 'ALG1-03', sourcedId: 'class-123', periods: ['3'], ...over.class },
@@ -74,5 +75,25 @@ describe('folderName', () => {
     expect(folderName('Algebra I-3', '2026')).toBe('Algebra I-3 2026');
     expect(folderName('Algebra I-3', '')).toBe('Algebra I-3');
     expect(folderName('Algebra I-3', '  ')).toBe('Algebra I-3');
+  });
+});
+
+describe('unique class names within a school', () => {
+  const cls = (sourced_id: string, school_id: string, name: string) => ({ row: { sourced_id, school_id }, name });
+
+  it('appends the sourcedId to every class of a colliding group, per school, case-insensitively', () => {
+    const named = [cls('c2', 's1', 'Algebra-3'), cls('c1', 's1', 'algebra-3'), cls('c3', 's2', 'Algebra-3'), cls('c4', 's1', 'Biology-1')];
+    const collisions = disambiguate(named);
+    expect(named.map((e) => e.name)).toEqual(['Algebra-3-c2', 'algebra-3-c1', 'Algebra-3', 'Biology-1']);
+    expect(collisions).toEqual([{ schoolId: 's1', name: 'Algebra-3', classIds: ['c1', 'c2'] }]);
+  });
+
+  it('additions-only: a class kept on the platform keeps its name, and the current class that collides with it moves', () => {
+    // A term rollover: last term's Algebra-3 is no longer in the SIS but kept; this term's Algebra-3 arrives.
+    const named = [cls('new-1', 's1', 'Algebra-3'), cls('new-2', 's1', 'Biology-1')];
+    const kept = [{ sourced_id: 'old-1', school_id: 's1', name: 'Algebra-3' }, { sourced_id: 'old-2', school_id: 's2', name: 'Biology-1' }];
+    const collisions = disambiguate(named, kept);
+    expect(named.map((e) => e.name)).toEqual(['Algebra-3-new-1', 'Biology-1']);
+    expect(collisions).toEqual([{ schoolId: 's1', name: 'Algebra-3', classIds: ['new-1', 'old-1'], keptIds: ['old-1'] }]);
   });
 });

@@ -22,6 +22,11 @@ export interface BuildInput {
    * for a plan of both jobs, the classes job's staged classes (integration null: a snapshot table has no such column).
    */
   storeClasses?: ClassSource;
+  /**
+   * safety.additionsOnly: stored classes the SIS no longer returns stay on the platform under their names, so
+   * a current class may not take one of those names (a term rollover repeats course and period names).
+   */
+  keepsStoredClasses?: boolean;
 }
 
 export interface ClassSource {
@@ -34,6 +39,8 @@ export interface NameCollision {
   schoolId: string;
   name: string;
   classIds: string[];
+  /** Of classIds, those kept by additions-only mode: they keep the name. */
+  keptIds?: string[];
 }
 
 export async function buildRoster(input: BuildInput): Promise<{ collisions: NameCollision[] }> {
@@ -105,7 +112,8 @@ async function buildClasses(input: BuildInput): Promise<NameCollision[]> {
     }
   }
 
-  const collisions = disambiguate(named);
+  const kept = input.keepsStoredClasses ? await keptClassNames(knex, input.integration, new Set(named.map((e) => e.row.sourced_id))) : [];
+  const collisions = disambiguate(named, kept);
   const inserter = new BulkInserter(knex, snapshot.table('r_classes'), STAGED_COLUMNS.r_classes!.map((c) => c.name), ['sourced_id']);
   const rows = named.map(({ row, name }) => [
     row.sourced_id, row.school_id, name, row.title, row.class_code, row.course_title, row.course_code, row.term_title ?? null, row.periods ?? '',
@@ -138,23 +146,40 @@ function nameContext(row: ClassRow): NameContext {
   };
 }
 
+export interface KeptClass {
+  sourced_id: string;
+  school_id: string;
+  name: string;
+}
+
+/** The stored classes of the integration that are not among this run's classes: additions-only keeps them. */
+async function keptClassNames(knex: Snapshot['knex'], integration: string, current: Set<string>): Promise<KeptClass[]> {
+  const stored: KeptClass[] = await knex('roster_classes').where({ integration }).select('sourced_id', 'school_id', 'name');
+  return stored.filter((c) => !current.has(c.sourced_id));
+}
+
 /**
  * Class names must be unique within a school. Every class in a colliding group gets its sourcedId appended,
- * so the result depends only on the group (stable from run to run, whatever order the SIS sends).
+ * so the result depends only on the group (stable from run to run, whatever order the SIS sends). Kept classes
+ * (additions-only) keep the names the platform already shows; the current classes that collide with them move.
  */
-function disambiguate(named: { row: ClassRow; name: string }[]): NameCollision[] {
-  const groups = new Map<string, { row: ClassRow; name: string }[]>();
-  for (const entry of named) {
-    const key = `${entry.row.school_id}\u0000${entry.name.toLowerCase()}`;
-    const group = groups.get(key);
-    if (group) group.push(entry);
-    else groups.set(key, [entry]);
-  }
+export function disambiguate(named: { row: Pick<ClassRow, 'sourced_id' | 'school_id'>; name: string }[], kept: KeptClass[] = []): NameCollision[] {
+  const groups = new Map<string, { current: { row: Pick<ClassRow, 'sourced_id' | 'school_id'>; name: string }[]; kept: KeptClass[] }>();
+  const groupOf = (schoolId: string, name: string) => {
+    const key = `${schoolId}\u0000${name.toLowerCase()}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { current: [], kept: [] }));
+    return group;
+  };
+  for (const entry of named) groupOf(entry.row.school_id, entry.name).current.push(entry);
+  for (const k of kept) groups.get(`${k.school_id}\u0000${k.name.toLowerCase()}`)?.kept.push(k);
   const collisions: NameCollision[] = [];
   for (const group of groups.values()) {
-    if (group.length < 2) continue;
-    collisions.push({ schoolId: group[0]!.row.school_id, name: group[0]!.name, classIds: group.map((e) => e.row.sourced_id).sort() });
-    for (const entry of group) entry.name = `${entry.name}-${entry.row.sourced_id}`;
+    if (group.current.length + group.kept.length < 2) continue;
+    const first = group.current[0]!;
+    const classIds = [...group.current.map((e) => e.row.sourced_id), ...group.kept.map((k) => k.sourced_id)].sort();
+    collisions.push({ schoolId: first.row.school_id, name: first.name, classIds, ...(group.kept.length > 0 ? { keptIds: group.kept.map((k) => k.sourced_id).sort() } : {}) });
+    for (const entry of group.current) entry.name = `${entry.name}-${entry.row.sourced_id}`;
   }
   return collisions;
 }

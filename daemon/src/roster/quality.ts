@@ -100,7 +100,9 @@ export async function checkQuality({ snapshot, job, collisions, storeClasses }: 
         rule: 'class_name_collision' as const,
         recordKind: 'class' as const,
         recordId: id,
-        message: `class ${id} is one of ${c.classIds.length} classes named "${c.name}" in school ${c.schoolId}; it was named "${c.name}-${id}"`,
+        message: c.keptIds?.includes(id)
+          ? `class ${id} is one of ${c.classIds.length} classes named "${c.name}" in school ${c.schoolId}; kept by safety.additionsOnly, it keeps its name`
+          : `class ${id} is one of ${c.classIds.length} classes named "${c.name}" in school ${c.schoolId}; it was named "${c.name}-${id}"`,
       })),
     );
     add('class_name_collision', found.length, found);

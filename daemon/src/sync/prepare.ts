@@ -39,7 +39,9 @@ export interface PlanInput {
 export async function planJob(input: PlanInput): Promise<JobPlan> {
   const { knex, snapshot, integration, job, classSource } = input;
   const asOf = todayIn(integration.schedule.timezone, input.now);
-  const { collisions } = await buildRoster({ snapshot, job, integration: integration.name, hapara: integration.hapara, asOf, storeClasses: classSource });
+  const { collisions } = await buildRoster({
+    snapshot, job, integration: integration.name, hapara: integration.hapara, asOf, storeClasses: classSource, keepsStoredClasses: integration.safety.additionsOnly,
+  });
   const quality = await checkQuality({ snapshot, job, collisions, storeClasses: classSource });
   const counts: Counts = {};
   for (const table of JOB_TABLES[job]) {
