@@ -37,7 +37,6 @@ export interface JobOutcome {
   quality: Record<string, number>;
 }
 
-
 export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly tracked: Tracked[] = [];

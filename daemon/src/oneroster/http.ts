@@ -113,9 +113,9 @@ export class HttpTransport {
     const report = (code: AttemptCode): void => {
       this.options.onAttempt?.({ code, seconds: (performance.now() - started) / 1000, kind: req.kind });
     };
-    const target = new URL(req.url);
-    const cookie = this.cookies.header(target);
     try {
+      const target = new URL(req.url);
+      const cookie = this.cookies.header(target);
       const res = await request(req.url, {
         dispatcher,
         method: req.method,

@@ -14,6 +14,7 @@ import {
 
 export type RunStatus = 'running' | 'succeeded' | 'succeeded_with_issues' | 'failed' | 'held' | 'interrupted';
 export type Job = 'classes' | 'students';
+export type Trigger = 'manual' | 'schedule' | 'api' | 'catch-up';
 
 /** Every status a run ends in. */
 export const FINISHED: readonly RunStatus[] = ['succeeded', 'succeeded_with_issues', 'failed', 'held', 'interrupted'];
@@ -22,7 +23,6 @@ export const FINISHED: readonly RunStatus[] = ['succeeded', 'succeeded_with_issu
 export function awaitingDecision(run: Pick<RunRecord, 'status' | 'decision'> | null | undefined): boolean {
   return run?.status === 'held' && run.decision === null;
 }
-export type Trigger = 'manual' | 'schedule' | 'api' | 'catch-up';
 
 /** kinds: schools, classes, teachers, students, enrollments */
 export interface RunCounts {
