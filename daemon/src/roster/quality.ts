@@ -129,7 +129,9 @@ export async function checkQuality({ snapshot, job, collisions, storeClasses }: 
           .join({ s: t('scope_schools') }, 's.sourced_id', 'c.school_id')
           .join({ e: t('enrollments') }, (j) => j.on('e.user_id', 'e2.user_id').andOn('e.class_id', 'e2.class_id'))
           .where({ 'e.role': 'student', 'e.status': 'active', 'e2.role': 'teacher', 'e2.status': 'active' })
-          .orderBy('e.user_id'),
+          // Ordered by the teacher side (the same values): SQLite then loops over the few teacher enrollments and
+          // looks students up, instead of looking up every student enrollment (1 s against 0.15 s at 700,000).
+          .orderBy(['e2.user_id', 'e2.class_id']),
         (r) => ({ recordKind: 'user', recordId: r.user_id, message: `teacher ${r.user_id} is also enrolled as a student in class ${r.class_id}; the student enrollment was skipped` }),
       );
     }
@@ -157,17 +159,24 @@ export async function checkQuality({ snapshot, job, collisions, storeClasses }: 
 
     await run<{ sourced_id: string }>(
       'user_not_in_scope',
+      // Users first, the rare one without an org in scope, and only then its enrollments: starting from the
+      // enrollments joined every one of them (0.75 s against 0.07 s at 700,000).
       knex({ u: t('users') })
-        .distinct('u.sourced_id')
-        .join({ e: t('enrollments') }, 'e.user_id', 'u.sourced_id')
-        .join({ c: t('classes') }, 'c.sourced_id', 'e.class_id')
-        .join({ s: t('scope_schools') }, 's.sourced_id', 'c.school_id')
-        .where({ 'u.status': 'active', 'u.role': role, 'e.status': 'active' })
+        .select('u.sourced_id')
+        .where({ 'u.status': 'active', 'u.role': role })
         .whereNotExists(
           knex({ uo: t('user_orgs') })
             .select(knex.raw('1'))
             .join({ s2: t('scope_schools') }, 's2.sourced_id', 'uo.org_id')
             .whereRaw('uo.user_id = u.sourced_id'),
+        )
+        .whereExists(
+          knex({ e: t('enrollments') })
+            .select(knex.raw('1'))
+            .join({ c: t('classes') }, 'c.sourced_id', 'e.class_id')
+            .join({ s: t('scope_schools') }, 's.sourced_id', 'c.school_id')
+            .whereRaw('e.user_id = u.sourced_id')
+            .andWhere('e.status', 'active'),
         )
         .orderBy('u.sourced_id'),
       (u) => ({ recordKind: 'user', recordId: u.sourced_id, message: `${role} ${u.sourced_id} is enrolled in a class in scope but belongs to no school in scope; not rostered` }),

@@ -60,29 +60,29 @@ async function count(knex: Knex, sql: string, bindings: unknown[]): Promise<numb
   return Number((await rawRows<{ n: number | string }>(knex, sql, bindings))[0]!.n);
 }
 
+/**
+ * One pass over the staged rows, each looked up in the store by its key (the primary key on both sides, so a
+ * key matches at most one row): created = staged rows without a match, updated = matches whose values differ,
+ * deleted = stored rows no staged row matched (what the store held minus the matches).
+ */
 export async function countChanges(ctx: Context, t: RosterTable): Promise<ChangeCounts> {
   const { knex, snapshot, integration } = ctx;
   const staged = snapshot.table(t.staged);
   const owned = ownedRows(t, integration);
   const stagedRole = t.role ? { sql: 's.role = ?', bindings: [t.role] } : { sql: '1 = 1', bindings: [] };
   const before = await count(knex, `SELECT COUNT(*) AS n FROM "${t.table}" r WHERE ${owned.sql}`, owned.bindings);
-  const total = await count(knex, `SELECT COUNT(*) AS n FROM "${staged}" s WHERE ${stagedRole.sql}`, stagedRole.bindings);
-  const created = await count(
+  const [row] = await rawRows<{ total: number | string; matched: number | string | null; updated: number | string | null }>(
     knex,
-    `SELECT COUNT(*) AS n FROM "${staged}" s WHERE ${stagedRole.sql} AND NOT EXISTS (SELECT 1 FROM "${t.table}" r WHERE r.integration = ? AND ${keyMatch(t, 'r', 's')})`,
-    [...stagedRole.bindings, integration],
+    `SELECT COUNT(*) AS total, COUNT(r."${t.key[0]}") AS matched,
+            SUM(CASE WHEN r."${t.key[0]}" IS NOT NULL AND NOT (${valuesMatch(knex, t, 's', 'r')}) THEN 1 ELSE 0 END) AS updated
+       FROM "${staged}" s LEFT JOIN "${t.table}" r ON r.integration = ? AND ${keyMatch(t, 'r', 's')}
+      WHERE ${stagedRole.sql}`,
+    [integration, ...stagedRole.bindings],
   );
-  const deleted = await count(
-    knex,
-    `SELECT COUNT(*) AS n FROM "${t.table}" r WHERE ${owned.sql} AND NOT EXISTS (SELECT 1 FROM "${staged}" s WHERE ${keyMatch(t, 's', 'r')})`,
-    owned.bindings,
-  );
-  const updated = await count(
-    knex,
-    `SELECT COUNT(*) AS n FROM "${t.table}" r JOIN "${staged}" s ON ${keyMatch(t, 's', 'r')} WHERE ${owned.sql} AND NOT (${valuesMatch(knex, t, 's', 'r')})`,
-    owned.bindings,
-  );
-  return { created, updated, deleted, unchanged: total - created - updated, before };
+  const total = Number(row!.total);
+  const matched = Number(row!.matched ?? 0);
+  const updated = Number(row!.updated ?? 0);
+  return { created: total - matched, updated, deleted: before - matched, unchanged: matched - updated, before };
 }
 
 /**
