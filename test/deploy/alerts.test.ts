@@ -22,7 +22,7 @@ const ALERT_TESTS: AlertTest[] = TESTS.tests.flatMap((t: { alert_rule_test?: Ale
 const EXPORTED = [
   'rosterd_build_info', 'rosterd_config_last_reload_successful', 'rosterd_config_last_reload_success_timestamp_seconds',
   'rosterd_config_reloads_total', 'rosterd_sync_runs_total', 'rosterd_sync_last_success_timestamp_seconds',
-  'rosterd_sync_running', 'rosterd_sync_held', 'rosterd_sync_next_run_timestamp_seconds', 'rosterd_roster_objects',
+  'rosterd_sync_running', 'rosterd_sync_held', 'rosterd_sync_kept', 'rosterd_sync_next_run_timestamp_seconds', 'rosterd_roster_objects',
   'rosterd_sync_changes_total', 'rosterd_sync_issues', 'rosterd_oneroster_requests_total',
   ...['rosterd_sync_duration_seconds', 'rosterd_oneroster_request_duration_seconds'].flatMap((h) => [`${h}_bucket`, `${h}_sum`, `${h}_count`]),
 ];

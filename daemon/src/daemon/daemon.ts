@@ -220,6 +220,7 @@ export class Daemon {
         this.metrics.declareJob(integration.name, job);
         const success = await this.store.runs.lastRun(integration.name, job, ['succeeded', 'succeeded_with_issues']);
         if (success?.endedAt) this.metrics.setLastSuccess(integration.name, job, new Date(success.endedAt));
+        if (success?.counts) this.metrics.setKept(integration.name, job, success.counts);
       }
       this.metrics.setRosterObjects(integration.name, await countRosterObjects(this.store.knex, integration.name));
     }

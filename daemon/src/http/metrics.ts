@@ -33,7 +33,7 @@ export interface JobOutcome {
   status: string;
   durationSeconds: number;
   endedAt: Date;
-  counts: Record<string, { created: number; updated: number; deleted: number } | undefined>;
+  counts: Record<string, { created: number; updated: number; deleted: number; kept?: number } | undefined>;
   quality: Record<string, number>;
 }
 
@@ -61,6 +61,14 @@ export class DaemonMetrics {
   private readonly held = this.track(new Gauge({ name: 'rosterd_sync_held', help: 'Whether the last finished run of the job is held, waiting for an admin to approve or discard it.', labelNames: ['integration', 'job'], registers: [this.registry] }));
   private readonly nextRun = this.track(new Gauge({ name: 'rosterd_sync_next_run_timestamp_seconds', help: 'When the job is next scheduled (absent when it is not scheduled).', labelNames: ['integration', 'job'], registers: [this.registry] }));
   private readonly objects = this.track(new Gauge({ name: 'rosterd_roster_objects', help: 'Objects in the stored roster by kind.', labelNames: ['integration', 'kind'], registers: [this.registry] }));
+  private readonly kept = this.track(
+    new Gauge({
+      name: 'rosterd_sync_kept',
+      help: 'Records the SIS no longer returns that the last applied run of the job kept, by kind, because safety.additionsOnly is on (0 once it deletes again).',
+      labelNames: ['integration', 'job', 'kind'],
+      registers: [this.registry],
+    }),
+  );
   private readonly changes = this.track(new Counter({ name: 'rosterd_sync_changes_total', help: 'Roster changes applied by sync runs.', labelNames: ['integration', 'kind', 'change'], registers: [this.registry] }));
   private readonly issues = this.track(new Gauge({ name: 'rosterd_sync_issues', help: 'Data quality findings of the last run of the job, by rule.', labelNames: ['integration', 'job', 'rule'], registers: [this.registry] }));
   private readonly requests = this.track(new Counter({ name: 'rosterd_oneroster_requests_total', help: 'HTTP requests to the SIS (token requests included) by HTTP status, or timeout, reset, tls, dns.', labelNames: ['integration', 'code'], registers: [this.registry] }));
@@ -134,6 +142,11 @@ export class DaemonMetrics {
     this.held.set(this.labels(this.held, { integration, job }), held ? 1 : 0);
   }
 
+  /** From an applied run's counts: what additions-only mode kept per kind (0 for a kind it did not). */
+  setKept(integration: string, job: string, counts: JobOutcome['counts']): void {
+    for (const [kind, c] of Object.entries(counts)) if (c) this.kept.set(this.labels(this.kept, { integration, job, kind }), c.kept ?? 0);
+  }
+
   notification(integration: string, target: string, ok: boolean): void {
     this.notifications.inc(this.labels(this.notifications, { integration, target, result: ok ? 'sent' : 'failed' }));
   }
@@ -153,7 +166,10 @@ export class DaemonMetrics {
     this.duration.observe(this.labels(this.duration, { integration, job }), o.durationSeconds);
     this.setRunning(integration, job, false);
     this.setHeld(integration, job, o.status === 'held');
-    if (o.status === 'succeeded' || o.status === 'succeeded_with_issues') this.setLastSuccess(integration, job, o.endedAt);
+    if (o.status === 'succeeded' || o.status === 'succeeded_with_issues') {
+      this.setLastSuccess(integration, job, o.endedAt);
+      this.setKept(integration, job, o.counts);
+    }
     for (const [kind, c] of Object.entries(o.counts)) {
       if (!c) continue;
       for (const change of ['created', 'updated', 'deleted'] as const) {
