@@ -8,7 +8,7 @@ import { DEFAULT_FAULTS, type Faults } from './faults.js';
 import { matches, parseFields, parseFilter, QueryError, selectFields, sortKey, type Filter } from './query.js';
 import { resolve, type Collection } from './routes.js';
 import { PREFIX_PATH, Shaper, type Json, type OneRosterVersion } from './shapes.js';
-import { scopesFor, TokenIssuer } from './tokens.js';
+import { bearerToken, scopesFor, TokenIssuer } from './tokens.js';
 
 export const TOKEN_PATH = '/oauth/token';
 /** Largest page the sim serves even without a clamp fault (protects the sim from limit=10000000). */
@@ -89,7 +89,7 @@ export class SimServer {
         'www-authenticate': granted === 'missing' ? 'Bearer realm="oneroster-sim"' : 'Bearer realm="oneroster-sim", error="invalid_token"',
       });
     }
-    if (node !== null && this.tokenNodes.get(bearer(req.headers.authorization)) !== node) {
+    if (node !== null && this.tokenNodes.get(bearerToken(req.headers.authorization) ?? '') !== node) {
       return this.status(res, 401, 'unauthorisedrequest', `the access token is not known on node ${node} (simulated load balancer: send the SIMLB cookie back)`, {
         'www-authenticate': 'Bearer realm="oneroster-sim", error="invalid_token"',
       });
@@ -270,8 +270,4 @@ export class SimServer {
       imsx_CodeMinor: { imsx_codeMinorField: [{ imsx_codeMinorFieldName: 'TargetEndSystem', imsx_codeMinorFieldValue: codeMinor }] },
     }));
   }
-}
-
-function bearer(authorization: string | undefined): string {
-  return authorization?.toLowerCase().startsWith('bearer ') ? authorization.slice(7).trim() : '';
 }

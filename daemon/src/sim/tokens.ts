@@ -87,8 +87,9 @@ export class TokenIssuer {
 
   /** The scopes of a valid bearer token; 'missing' or 'expired' otherwise. */
   check(authorization: string | undefined, now = Date.now()): Set<string> | 'missing' | 'expired' {
-    if (!authorization?.toLowerCase().startsWith('bearer ')) return 'missing';
-    const token = this.tokens.get(authorization.slice(7).trim());
+    const bearer = bearerToken(authorization);
+    if (bearer === null) return 'missing';
+    const token = this.tokens.get(bearer);
     if (!token) return 'expired';
     if (now >= token.validUntil) return 'expired';
     return token.scopes;
@@ -98,6 +99,11 @@ export class TokenIssuer {
     if (this.tokens.size < 1000) return;
     for (const [t, v] of this.tokens) if (v.validUntil <= now) this.tokens.delete(t);
   }
+}
+
+/** The token of an `Authorization: Bearer ...` header, or null when there is none. */
+export function bearerToken(authorization: string | undefined): string | null {
+  return authorization?.toLowerCase().startsWith('bearer ') ? authorization.slice(7).trim() : null;
 }
 
 function safeDecode(s: string): string {
