@@ -86,18 +86,20 @@ export async function countChanges(ctx: Context, t: RosterTable): Promise<Change
 }
 
 /**
- * Additions-only mode: copies into the staged roster every stored row of this kind the SIS no longer returned,
- * so the diff deletes nothing and the plan (held or not) applies exactly that. Returns how many were kept.
+ * Additions-only mode: copies into the staged roster every stored row of this kind the SIS no longer returned
+ * (the rows the diff counted as deleted), so the plan (held or not) deletes nothing.
  */
-export async function keepMissing(ctx: Context, t: RosterTable): Promise<number> {
+export async function keepMissing(ctx: Context, t: RosterTable): Promise<void> {
   const { knex, snapshot, integration } = ctx;
   const staged = snapshot.table(t.staged);
   const owned = ownedRows(t, integration);
-  const columns = [...t.key, ...t.values].map((c) => `"${c}"`).join(', ');
-  const missing = `FROM "${t.table}" r WHERE ${owned.sql} AND NOT EXISTS (SELECT 1 FROM "${staged}" s WHERE ${keyMatch(t, 's', 'r')})`;
-  const kept = await count(knex, `SELECT COUNT(*) AS n ${missing}`, owned.bindings);
-  if (kept > 0) await knex.raw(`INSERT INTO "${staged}" (${columns}) SELECT ${[...t.key, ...t.values].map((c) => `r."${c}"`).join(', ')} ${missing}`, owned.bindings as Knex.RawBinding[]);
-  return kept;
+  const columns = [...t.key, ...t.values];
+  await knex.raw(
+    `INSERT INTO "${staged}" (${columns.map((c) => `"${c}"`).join(', ')})
+     SELECT ${columns.map((c) => `r."${c}"`).join(', ')} FROM "${t.table}" r
+     WHERE ${owned.sql} AND NOT EXISTS (SELECT 1 FROM "${staged}" s WHERE ${keyMatch(t, 's', 'r')})`,
+    owned.bindings as Knex.RawBinding[],
+  );
 }
 
 /** A plan's counts as the data log keeps them (without `before`, which only the limits need). */

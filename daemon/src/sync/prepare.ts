@@ -46,11 +46,15 @@ export async function planJob(input: PlanInput): Promise<JobPlan> {
   const counts: Counts = {};
   for (const table of JOB_TABLES[job]) {
     const ctx = { knex, snapshot, integration: integration.name };
-    // Additions-only: what the SIS dropped joins the staged roster, so nothing is deleted (and the kept rows
-    // are not "unchanged": an empty feed still holds the run).
-    const kept = integration.safety.additionsOnly ? await keepMissing(ctx, table) : 0;
     const c = await countChanges(ctx, table);
-    counts[table.kind] = integration.safety.additionsOnly ? { ...c, unchanged: c.unchanged - kept, kept } : c;
+    if (integration.safety.additionsOnly) {
+      // What the diff would delete is kept instead: it joins the staged roster, identical to the stored rows, so
+      // created, updated and unchanged stay as counted (an empty feed still holds the run).
+      if (c.deleted > 0) await keepMissing(ctx, table);
+      counts[table.kind] = { ...c, deleted: 0, kept: c.deleted };
+    } else {
+      counts[table.kind] = c;
+    }
   }
   const reasons = [
     ...emptyFeedReasons(counts),
