@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { daemonDir, finishedRuns, getJson, metricValue, postJson, startDaemon, withSim } from './helpers.js';
 
@@ -6,8 +6,7 @@ import { daemonDir, finishedRuns, getJson, metricValue, postJson, startDaemon, w
 describe('additions-only mode in the daemon', () => {
   it('reports what the last applied run kept per kind, restored from the data log at start, and 0 once it deletes again', async () => {
     await withSim({}, async (sim) => {
-      const d = await daemonDir(sim);
-      await writeFile(d.file, `${d.yaml()}    safety:\n      additionsOnly: true\n`);
+      const d = await daemonDir(sim, { extra: '    safety:\n      additionsOnly: true' });
       const token = d.adminToken!;
       let daemon = await startDaemon(d.file);
       const kept = async (job: string, kind: string) => metricValue((await getJson(`${daemon.base}/metrics`)).body as string, 'rosterd_sync_kept', { integration: 'springfield', job, kind });
@@ -28,7 +27,7 @@ describe('additions-only mode in the daemon', () => {
         expect(await kept('students', 'students')).toBe(6);
 
         // Mode off (a live reload), deletions allowed: the next run deletes, and the gauge goes back to 0.
-        await writeFile(d.file, (await readFile(d.file, 'utf8')).replace('additionsOnly: true', 'additionsOnly: false\n      deletions: { students: { maxShare: 0.5 } }'));
+        await writeFile(d.file, d.yaml({ extra: '    safety:\n      additionsOnly: false\n      deletions: { students: { maxShare: 0.5 } }' }));
         expect((await postJson(`${daemon.base}/-/reload`, {}, token)).status).toBe(200);
         expect((await postJson(`${daemon.base}/api/v1/integrations/springfield/syncs`, { job: 'students' }, token)).status).toBe(202);
         const after = await finishedRuns(daemon.base, token, (rs) => rs.length >= 4);

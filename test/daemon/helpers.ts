@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSim, type RunningSim, type SimOptions } from '../../daemon/src/sim/index.js';
 import { ROSTERD_BIN } from '../helpers/cli.js';
+import { integrationYaml as sharedIntegrationYaml } from '../helpers/config.js';
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: string };
 
@@ -24,6 +25,8 @@ export interface DaemonConfigOptions {
   retentionDays?: number;
   storageUrl?: string;
   exportsDir?: string;
+  /** More keys of the integration, as YAML indented by four spaces (safety, quality...). */
+  extra?: string;
 }
 
 export interface DaemonDir {
@@ -35,26 +38,18 @@ export interface DaemonDir {
   cleanup(): Promise<void>;
 }
 
-export function integrationYaml(sim: Pick<RunningSim, 'tokenUrl' | 'urlPrefix' | 'clientId' | 'orgId'>, o: DaemonConfigOptions & { secretRef?: string } = {}): string {
-  return `  - name: ${o.name ?? 'springfield'}
-    sis:
-      version: "1.2"
-      tokenUrl: ${sim.tokenUrl}
-      urlPrefix: ${sim.urlPrefix}
-      clientId: ${sim.clientId}
-      clientSecret: ${o.secretRef ?? '{ file: ./sis-secret }'}
-      orgId: ${sim.orgId}
-      pageSize: ${o.pageSize ?? 200}
-      timeoutSeconds: 10
-    hapara:
-      classNameFormat: CourseName-Period
-    schedule:
+/** One integration for a daemon test: the shared test entry (test/helpers/config.ts) with its schedule. */
+export function integrationYaml(sim: Pick<RunningSim, 'tokenUrl' | 'urlPrefix' | 'clientId' | 'orgId'>, o: DaemonConfigOptions = {}): string {
+  return sharedIntegrationYaml(sim, {
+    name: o.name,
+    pageSize: o.pageSize ?? 200,
+    extra: `    schedule:
       syncDaily: ${o.syncDaily ?? true}
       timezone: Pacific/Auckland
       classes: "${o.classesCron ?? '0 22 * * *'}"
       students: "${o.studentsCron ?? '0 0 * * *'}"
-      catchUp: ${o.catchUp ?? 'none'}
-`;
+      catchUp: ${o.catchUp ?? 'none'}${o.extra ? `\n${o.extra}` : ''}`,
+  });
 }
 
 /** A temp folder with a daemon config for `sim`: secrets in files beside it, store and exports inside it. */

@@ -2,15 +2,12 @@
  * The Grafana dashboard: importable structure, its variables, the topics it must show, and (with a live
  * daemon against the simulated SIS) that every metric its queries and the alerts name is really exported.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startSim, type RunningSim } from '../../daemon/src/sim/index.js';
-import { ROSTERD_BIN } from '../helpers/cli.js';
+import { daemonDir, finishedRuns, getJson, postJson, startDaemon, type DaemonDir, type RunningDaemon } from '../daemon/helpers.js';
 import { dashboardExpressions, exposedSampleNames, metricNames } from './promql.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -79,84 +76,24 @@ describe('the Grafana dashboard', () => {
 /** A real daemon against the simulated SIS: one classes + students sync, then one /metrics scrape. */
 describe.skipIf(!existsSync(join(ROOT, 'dist/cli/run.js')))('against a live /metrics scrape', () => {
   let sim: RunningSim;
-  let dir: string;
-  let child: ChildProcess | undefined;
+  let d: DaemonDir | undefined;
+  let daemon: RunningDaemon | undefined;
   let scrape = '';
-  const token = 'dashboard-test-admin-token';
 
   beforeAll(async () => {
     sim = await startSim({ version: '1.2', size: 'tiny', seed: 7 });
-    dir = await mkdtemp(join(tmpdir(), 'rosterd-dashboard-'));
-    await writeFile(join(dir, 'sis-secret'), `${sim.clientSecret}\n`, { mode: 0o600 });
-    await writeFile(join(dir, 'admin-token'), `${token}\n`, { mode: 0o600 });
-    const file = join(dir, 'oneroster.yaml');
-    await writeFile(
-      file,
-      `version: 1
-storage: { url: "sqlite:./rosterd.db" }
-server:
-  listen: 127.0.0.1:0
-  adminToken: { file: ./admin-token }
-exports: { dir: ./exports }
-integrations:
-  - name: springfield
-    sis:
-      version: "1.2"
-      tokenUrl: ${sim.tokenUrl}
-      urlPrefix: ${sim.urlPrefix}
-      clientId: ${sim.clientId}
-      clientSecret: { file: ./sis-secret }
-      orgId: ${sim.orgId}
-    schedule: { syncDaily: true, timezone: UTC, classes: "0 22 * * *", students: "0 0 * * *", catchUp: none }
-`,
-    );
-    child = spawn(process.execPath, [ROSTERD_BIN, 'run', '-c', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ROSTERD_LOG_LEVEL: 'info' } });
-    let out = '';
-    let err = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`daemon not ready in time\n${out}\n${err}`)), 20_000);
-      child!.on('close', (code) => reject(new Error(`daemon exited ${code}\n${out}\n${err}`)));
-      let listen: string | undefined;
-      child!.stdout!.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        for (const line of out.split('\n')) {
-          if (!line.startsWith('{')) continue;
-          const l = JSON.parse(line) as { msg?: string; listen?: string };
-          if (l.msg === 'rosterd starting') listen = l.listen;
-          if (l.msg === 'rosterd ready' && listen) {
-            clearTimeout(timer);
-            resolve(Number(listen.split(':').pop()));
-          }
-        }
-      });
-    });
-    const base = `http://127.0.0.1:${port}`;
-    const started = await fetch(`${base}/api/v1/integrations/springfield/syncs`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ job: 'all' }),
-    });
-    expect(started.status).toBe(202);
-    // Both runs finished: each counted in rosterd_sync_runs_total.
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      scrape = await (await fetch(`${base}/metrics`)).text();
-      // Every result starts at 0 for a configured job: wait for a counted run of each.
-      const runs = scrape.split('\n').filter((l) => l.startsWith('rosterd_sync_runs_total{') && !/ 0$/.test(l));
-      if (runs.some((l) => l.includes('job="classes"')) && runs.some((l) => l.includes('job="students"'))) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    d = await daemonDir(sim);
+    daemon = await startDaemon(d.file);
+    expect((await postJson(`${daemon.base}/api/v1/integrations/springfield/syncs`, { job: 'all' }, d.adminToken!)).status).toBe(202);
+    // Both runs finished (and the daemon idle): each counted in rosterd_sync_runs_total.
+    await finishedRuns(daemon.base, d.adminToken!, (runs) => runs.length >= 2, 30_000);
+    scrape = (await getJson(`${daemon.base}/metrics`)).body as string;
   }, 60_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const closed = new Promise((r) => child!.once('close', r));
-      child.kill('SIGTERM');
-      await closed;
-    }
+    await daemon?.stop();
     await sim?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await d?.cleanup();
   });
 
   it('ran both jobs successfully', () => {
